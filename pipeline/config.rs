@@ -1,0 +1,159 @@
+//! Settings: an optional TOML file, then `SETTLE__SECTION__KEY` environment
+//! overrides, then command-line flags. Defaults live here and only here.
+
+use serde::Deserialize;
+
+/// Errors from loading settings.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be read.
+    #[error("config {path}: {source}")]
+    Io {
+        /// File.
+        path: String,
+        /// I/O error.
+        source: std::io::Error,
+    },
+    /// The file or an override is not valid.
+    #[error("config {origin}: {why}")]
+    Invalid {
+        /// File or environment variable.
+        origin: String,
+        /// What was wrong.
+        why: String,
+    },
+}
+
+/// All settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Where the lake lives.
+    pub lake: LakeSettings,
+    /// The event bus.
+    pub bus: BusSettings,
+    /// Bus-to-lake ingestion.
+    pub ingest: IngestSettings,
+}
+
+/// `[lake]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LakeSettings {
+    /// Lake location: a path, file:///abs, s3://bucket/prefix or memory://.
+    pub url: String,
+}
+
+impl Default for LakeSettings {
+    fn default() -> Self {
+        LakeSettings {
+            url: "./lake".into(),
+        }
+    }
+}
+
+/// `[bus]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusSettings {
+    /// Prefix of every topic name.
+    pub topic_prefix: String,
+    /// Partitions per topic.
+    pub partitions: i32,
+}
+
+impl Default for BusSettings {
+    fn default() -> Self {
+        BusSettings {
+            topic_prefix: "settle.".into(),
+            partitions: 4,
+        }
+    }
+}
+
+/// `[ingest]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSettings {
+    /// A lake batch closes at this many events per partition.
+    pub max_rows: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        IngestSettings { max_rows: 50_000 }
+    }
+}
+
+impl Settings {
+    /// Loads `path` (if given) and applies environment overrides from `env`.
+    pub fn load(
+        path: Option<&str>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Settings, Error> {
+        let mut value: toml::Table = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| Error::Io {
+                    path: p.into(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| Error::Invalid {
+                    origin: p.into(),
+                    why: e.to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        for (key, raw) in env {
+            let Some(rest) = key.strip_prefix("SETTLE__") else {
+                continue;
+            };
+            let Some((section, field)) = rest.split_once("__") else {
+                continue;
+            };
+            let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
+            let parsed = raw
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .unwrap_or(toml::Value::String(raw.clone()));
+            let table = value
+                .entry(section)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = table {
+                t.insert(field, parsed);
+            }
+        }
+        value
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Invalid {
+                origin: path.map_or_else(
+                    || "environment (SETTLE__*)".to_string(),
+                    |p| format!("{p} + environment"),
+                ),
+                why: e.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults_and_unknown_keys_fail() {
+        let env = [
+            ("SETTLE__LAKE__URL".to_string(), "s3://b/p".to_string()),
+            ("SETTLE__BUS__PARTITIONS".into(), "8".into()),
+        ];
+        let s = Settings::load(None, env.into_iter()).unwrap();
+        assert_eq!(
+            (s.lake.url.as_str(), s.bus.partitions, s.ingest.max_rows),
+            ("s3://b/p", 8, 50_000)
+        );
+        let bad = [("SETTLE__LAKE__URLL".to_string(), "x".to_string())];
+        let err = Settings::load(None, bad.into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("urll"), "{err}");
+    }
+}

@@ -1,0 +1,99 @@
+//! One bus batch decoded into rows for every lake table.
+
+use super::table::Micros;
+use super::tables::*;
+use crate::bus::Message;
+use crate::events::decode::{Typed, decode};
+
+/// Rows for every event table, from one batch of bus messages.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// `raw_events`.
+    pub raw: Vec<RawEventRow>,
+    /// `rejected`.
+    pub rejected: Vec<RejectedRow>,
+    /// `payments`.
+    pub payments: Vec<PaymentRow>,
+    /// `refunds`.
+    pub refunds: Vec<RefundRow>,
+    /// `invoices`.
+    pub invoices: Vec<InvoiceRow>,
+    /// `customers`.
+    pub customers: Vec<CustomerRow>,
+    /// `orders`.
+    pub orders: Vec<OrderRow>,
+    /// `order_lines`.
+    pub order_lines: Vec<OrderLineRow>,
+    /// `tracking_events`.
+    pub tracking: Vec<TrackingRow>,
+    /// `cod_remittances`.
+    pub remittances: Vec<RemittanceRow>,
+}
+
+impl Rows {
+    /// Adds a typed row to its table.
+    pub fn push(&mut self, t: Typed) {
+        match t {
+            Typed::Payment(r) => self.payments.push(r),
+            Typed::Refund(r) => self.refunds.push(r),
+            Typed::Invoice(r) => self.invoices.push(r),
+            Typed::Customer(r) => self.customers.push(r),
+            Typed::Order(r) => self.orders.push(r),
+            Typed::OrderLine(r) => self.order_lines.push(r),
+            Typed::Tracking(r) => self.tracking.push(r),
+            Typed::Remittance(r) => self.remittances.push(r),
+        }
+    }
+
+    /// Decodes one bus message: its raw row and typed rows, or a `rejected` row.
+    pub fn add_message(&mut self, m: &Message) {
+        let text = std::str::from_utf8(&m.payload);
+        let result = match text {
+            Ok(t) => decode(m.meta.kind, t, &m.meta.store_id),
+            Err(e) => Err(crate::events::decode::Rejection::new(format!(
+                "{} body is not UTF-8 text ({e})",
+                m.meta.kind.contract()
+            ))),
+        };
+        let payload = String::from_utf8_lossy(&m.payload).into_owned();
+        match result {
+            Ok(d) => {
+                self.raw.push(RawEventRow {
+                    store_id: d.store_id,
+                    source: m.meta.kind.source().into(),
+                    kind: m.meta.kind.contract().into(),
+                    event_id: d.event_id,
+                    key: m.key.clone(),
+                    occurred_at: d.occurred_at,
+                    received_at: Micros(m.meta.received_at),
+                    origin: m.meta.origin.clone(),
+                    payload,
+                    topic: m.topic.clone(),
+                    partition: m.partition,
+                    offset: m.offset,
+                });
+                for t in d.rows {
+                    self.push(t);
+                }
+            }
+            Err(r) => self.rejected.push(RejectedRow {
+                store_id: r.store_id,
+                source: m.meta.kind.source().into(),
+                kind: m.meta.kind.contract().into(),
+                event_id: r.event_id,
+                origin: m.meta.origin.clone(),
+                reason: format!("{}: {}", m.meta.origin, r.reason),
+                payload,
+                received_at: Micros(m.meta.received_at),
+                topic: m.topic.clone(),
+                partition: m.partition,
+                offset: m.offset,
+            }),
+        }
+    }
+
+    /// Messages accounted for (accepted plus rejected).
+    pub fn events(&self) -> usize {
+        self.raw.len() + self.rejected.len()
+    }
+}

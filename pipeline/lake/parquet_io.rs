@@ -1,0 +1,116 @@
+//! Rows to Arrow to Parquet (zstd) in object storage, one file per date partition.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use datafusion::arrow::json::ReaderBuilder;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
+
+use super::table::{Micros, Table};
+use super::{Lake, Result};
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The `YYYY-MM-DD` (UTC) of a timestamp.
+pub fn date_of(t: Micros) -> String {
+    let days = t.0.div_euclid(MICROS_PER_DAY);
+    let date = chrono::NaiveDate::default() + chrono::Days::new(days.max(0) as u64);
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// Rows of one table as an Arrow batch with the table's schema.
+pub fn to_batch<T: Table>(rows: &[&T]) -> Result<RecordBatch> {
+    let mut decoder = ReaderBuilder::new(T::schema())
+        .with_batch_size(rows.len().max(1))
+        .with_strict_mode(true)
+        .build_decoder()?;
+    decoder.serialize(rows)?;
+    Ok(decoder
+        .flush()?
+        .unwrap_or_else(|| RecordBatch::new_empty(T::schema())))
+}
+
+/// Writer settings shared by every lake file.
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(128 * 1024))
+        .build()
+}
+
+/// Encodes batches as one Parquet file in memory.
+pub fn encode(batches: &[RecordBatch]) -> Result<Bytes> {
+    let schema = batches.first().map(|b| b.schema()).ok_or_else(|| {
+        datafusion::parquet::errors::ParquetError::General("no batches to encode".into())
+    })?;
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(writer_properties()))?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.close()?;
+    Ok(Bytes::from(buf))
+}
+
+/// Decodes a Parquet file held in memory.
+pub fn decode(bytes: Bytes) -> Result<Vec<RecordBatch>> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
+    Ok(reader.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Puts a whole object at `rel` under the lake root, replacing any older copy.
+/// A single PUT is atomic: readers see the old object or the complete new one.
+pub async fn put(lake: &Lake, rel: &str, bytes: Bytes) -> Result<()> {
+    let opts = PutOptions {
+        mode: PutMode::Overwrite,
+        ..Default::default()
+    };
+    lake.store
+        .put_opts(&lake.path(rel), PutPayload::from_bytes(bytes), opts)
+        .await?;
+    Ok(())
+}
+
+/// Writes `rows` of table `T` as `T/date=D/{stem}.parquet`, one file per date.
+/// Returns the relative paths written.
+pub async fn write_table<T: Table>(lake: &Lake, rows: &[T], stem: &str) -> Result<Vec<String>> {
+    let mut by_date: BTreeMap<String, Vec<&T>> = BTreeMap::new();
+    for r in rows {
+        by_date
+            .entry(date_of(r.partition_time()))
+            .or_default()
+            .push(r);
+    }
+    let mut written = Vec::with_capacity(by_date.len());
+    for (date, rows) in by_date {
+        let bytes = encode(&[to_batch(&rows)?])?;
+        let rel = format!("{}/date={date}/{stem}.parquet", T::NAME);
+        put(lake, &rel, bytes).await?;
+        written.push(rel);
+    }
+    Ok(written)
+}
+
+/// Reads a whole lake file.
+pub async fn read(lake: &Lake, rel: &str) -> Result<Vec<RecordBatch>> {
+    let bytes = lake.store.get(&lake.path(rel)).await?.bytes().await?;
+    decode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::table::Micros;
+
+    #[test]
+    fn dates_are_utc_days() {
+        assert_eq!(date_of(Micros(0)), "1970-01-01");
+        assert_eq!(date_of(Micros(1_700_000_000_000_000)), "2023-11-14");
+        assert_eq!(date_of(Micros(MICROS_PER_DAY - 1)), "1970-01-01");
+    }
+}

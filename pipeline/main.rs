@@ -1,0 +1,351 @@
+//! The `settle` command line.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use settle::bus::memory::MemoryBus;
+use settle::bus::{EventBus, Topics};
+use settle::config::Settings;
+use settle::events::Kind;
+use settle::jobs::session::Options;
+use settle::lake::{Lake, commit, ingest};
+use settle::output::{Format, render};
+
+/// Settle: operations data for direct-to-consumer and cash-on-delivery stores.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Settings file (TOML); `SETTLE__SECTION__KEY` environment variables override it.
+    #[arg(long, global = true, env = "SETTLE_CONFIG")]
+    config: Option<String>,
+    /// Lake location: a path, file:///abs, s3://bucket/prefix or memory:// [default: ./lake].
+    #[arg(long, global = true)]
+    lake: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline on generated store data, with no outside service.
+    Demo {
+        /// Orders to generate.
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        /// Days of history.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        /// Seed for the generator.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Hide progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Write a generated store history as JSONL event files plus ground truth.
+    Generate {
+        /// Orders to generate.
+        #[arg(long, default_value_t = 5_000)]
+        orders: usize,
+        /// Days of history.
+        #[arg(long, default_value_t = 60)]
+        days: i64,
+        /// Seed: one seed, one history.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Push newline-delimited events through the bus into the lake.
+    Load {
+        /// Contract the lines follow.
+        #[arg(long)]
+        kind: Kind,
+        /// Store to attribute events to when they name none.
+        #[arg(long, default_value = "default")]
+        store: String,
+        /// JSONL files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run or list jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Run one SQL query over every lake table and print the result.
+    Sql {
+        /// The query.
+        query: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Lake maintenance.
+    Lake {
+        #[command(subcommand)]
+        command: LakeCommand,
+    },
+    /// Write the lake table contracts (schemas/tables/*.schema.json) from the Rust declarations.
+    Schemas {
+        /// Output folder.
+        #[arg(long, default_value = "schemas/tables")]
+        out: PathBuf,
+    },
+    /// Benchmarks that print ratios against a peer run in the same process.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run jobs (all when none are named) and write their outputs to the lake.
+    Run {
+        /// Job names.
+        names: Vec<String>,
+        /// Measure ages to this time (RFC 3339) instead of the lake's newest event.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// List jobs with their queries, outputs and schedules.
+    List,
+}
+
+#[derive(Subcommand)]
+enum LakeCommand {
+    /// Recreate every typed table from raw_events.
+    Rebuild,
+    /// Show committed bus positions and row counts per table.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// N Stripe-sized events through decode -> Arrow -> Parquet vs DuckDB read_json -> COPY TO parquet.
+    Lake {
+        /// Events to push.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Work folder (the events file and both outputs go here).
+        #[arg(long, default_value = "target/bench-lake")]
+        dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SETTLE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref(), std::env::vars())?;
+    let lake_url = cli.lake.clone().unwrap_or(settings.lake.url.clone());
+    let open = || Lake::open(&lake_url).with_context(|| format!("opening lake {lake_url}"));
+    match cli.command {
+        Command::Demo {
+            orders,
+            days,
+            seed,
+            quiet,
+        } => {
+            let lake = open()?;
+            let cfg = settle::demo::DemoConfig {
+                generate: settle::generate::Config {
+                    orders,
+                    days,
+                    seed,
+                    overdue_days: settle::jobs::spec::overdue_days(),
+                },
+                partitions: settings.bus.partitions,
+                max_rows: settings.ingest.max_rows,
+                progress: !quiet,
+            };
+            print!("{}", settle::demo::run(&lake, &cfg).await?);
+        }
+        Command::Generate {
+            orders,
+            days,
+            seed,
+            out,
+        } => {
+            let cfg = settle::generate::Config {
+                orders,
+                days,
+                seed,
+                overdue_days: settle::jobs::spec::overdue_days(),
+            };
+            let history = settle::generate::generate(&cfg, &settle::jobs::contracts::defaults());
+            settle::generate::write(&history, &out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            for (kind, lines) in &history.events {
+                println!(
+                    "{:>8} {} events -> {}",
+                    lines.len(),
+                    kind,
+                    out.join(kind.file_name()).display()
+                );
+            }
+            println!(
+                "{:>8} orders of ground truth -> {}",
+                history.truth.len(),
+                out.join("truth.jsonl").display()
+            );
+        }
+        Command::Load { kind, store, files } => {
+            let lake = open()?;
+            let topics = Topics {
+                prefix: settings.bus.topic_prefix.clone(),
+            };
+            let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::with_start_offsets(
+                settings.bus.partitions,
+                commit::next_offsets(&lake).await?,
+            ));
+            let mut n = 0;
+            for f in &files {
+                n += settle::intake::load::load_file(&*bus, &topics, f, kind, &store).await?;
+            }
+            let d = ingest::drain(
+                bus,
+                &lake,
+                &[topics.for_kind(kind)],
+                settings.ingest.max_rows,
+                None,
+            )
+            .await?;
+            println!(
+                "loaded {n} {kind} events: {} accepted, {} rejected (see the rejected table)",
+                d.accepted, d.rejected
+            );
+        }
+        Command::Jobs {
+            command: JobsCommand::List,
+        } => {
+            for j in settle::jobs::spec::all()? {
+                println!(
+                    "{:<20} -> {:<20} {:<14} {}",
+                    j.name,
+                    j.output,
+                    j.schedule.unwrap_or_default(),
+                    j.description
+                );
+            }
+        }
+        Command::Jobs {
+            command: JobsCommand::Run { names, as_of },
+        } => {
+            let lake = open()?;
+            let as_of = as_of
+                .map(|t| settle::events::parse_timestamp("--as-of", &t))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let jobs = settle::jobs::spec::select(&names)?;
+            for r in settle::jobs::run::run(
+                &lake,
+                &jobs,
+                &Options {
+                    as_of,
+                    contracts: None,
+                },
+            )
+            .await?
+            {
+                println!(
+                    "{:<20} {:>8} rows -> {:<20} {:>6} ms",
+                    r.name, r.rows, r.output, r.millis
+                );
+            }
+        }
+        Command::Sql { query, format } => {
+            let lake = open()?;
+            let ctx = settle::jobs::session::open(&lake, &Options::default()).await?;
+            let df = ctx.sql(&query).await.context("planning the query")?;
+            let batches = df.collect().await.context("running the query")?;
+            print!("{}", render(&batches, format)?);
+            if format == Format::Table {
+                println!();
+            }
+        }
+        Command::Lake {
+            command: LakeCommand::Rebuild,
+        } => {
+            let lake = open()?;
+            let r = settle::lake::rebuild::rebuild(&lake).await?;
+            println!(
+                "rebuilt typed tables from {} raw files ({} events): {} files written",
+                r.files, r.events, r.written
+            );
+        }
+        Command::Lake {
+            command: LakeCommand::Status,
+        } => {
+            let lake = open()?;
+            for c in commit::committed(&lake)
+                .await?
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>()
+            {
+                println!("{}/{}: committed through offset {}", c.0.0, c.0.1, c.1);
+            }
+            let ctx = settle::jobs::session::open(&lake, &Options::default()).await?;
+            for t in settle::lake::tables::EVENT_TABLES {
+                let n = ctx.table(*t).await?.count().await?;
+                println!("{t:<16} {n:>10} rows");
+            }
+        }
+        Command::Bench {
+            command: BenchCommand::Lake { events, dir },
+        } => bench_lake(events, &dir).await?,
+        Command::Schemas { out } => {
+            std::fs::create_dir_all(&out)?;
+            for (name, v) in settle::lake::contracts::all() {
+                let path = out.join(format!("{name}.schema.json"));
+                std::fs::write(&path, settle::lake::contracts::render(&v))?;
+                println!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn bench_lake(events: usize, dir: &std::path::Path) -> Result<()> {
+    use settle::bench;
+    std::fs::create_dir_all(dir)?;
+    let file = dir.join("stripe_events.jsonl");
+    let lake_dir = dir.join("lake");
+    let _ = std::fs::remove_dir_all(&lake_dir);
+    println!("writing {events} Stripe events to {} ...", file.display());
+    let bytes = bench::write_events(&file, events)?;
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "{mb:.1} MB, {:.0} bytes/event",
+        bytes as f64 / events as f64
+    );
+    let lake = Lake::open(lake_dir.to_str().context("utf-8 path")?)?;
+    let (n, secs) = bench::settle_side(&file, &lake, 50_000).await?;
+    println!(
+        "settle  decode->arrow->parquet (1 thread): {secs:>7.2} s  {:>9.0} events/s  {:>7.1} MB/s",
+        n as f64 / secs,
+        mb / secs
+    );
+    for threads in [1, 2] {
+        let out = dir.join(format!("duckdb-{threads}.parquet"));
+        match bench::duckdb_side(&file, &out, threads) {
+            Ok(d) => println!(
+                "duckdb  read_json->COPY parquet ({threads} thread{}): {d:>7.2} s  {:>9.0} events/s  {:>7.1} MB/s  settle/duckdb speed ratio {:.2}",
+                if threads == 1 { "" } else { "s" },
+                n as f64 / d,
+                mb / d,
+                d / secs
+            ),
+            Err(e) => bail!("{e}"),
+        }
+    }
+    Ok(())
+}

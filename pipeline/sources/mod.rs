@@ -1,0 +1,3 @@
+//! Outside systems, one folder each: decoding, verification, normalization.
+
+pub mod stripe;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs (if needed) and starts the services Settle's tests use, on 127.0.0.1
+# only, and stops them again. Usage: tests/services.sh start|stop|status
+#   S3: moto_server on 127.0.0.1:5000 (PyPI moto[server])
+#   Python peers: duckdb, polars, jsonschema (PyPI)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+run_dir=${SETTLE_SERVICES_DIR:-$HOME/.cache/settle/services}
+mkdir -p "$run_dir"
+s3_port=${SETTLE_TEST_S3_PORT:-5000}
+
+install() {
+  if ! python3 -c 'import duckdb, polars, jsonschema, moto' 2>/dev/null || ! command -v moto_server >/dev/null; then
+    echo "installing Python peers and moto[server] from PyPI ..."
+    python3 -m pip install --quiet --disable-pip-version-check \
+      -r "$here/peers/requirements.txt"
+  fi
+  command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
+}
+
+wait_for() { # url
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "$1" && return 0
+    sleep 0.2
+  done
+  echo "service at $1 did not start; see $run_dir/*.log" >&2
+  return 1
+}
+
+start() {
+  install
+  if ! curl -s -o /dev/null "http://127.0.0.1:$s3_port/"; then
+    echo "starting moto_server on 127.0.0.1:$s3_port"
+    nohup moto_server -H 127.0.0.1 -p "$s3_port" >"$run_dir/moto.log" 2>&1 &
+    echo $! >"$run_dir/moto.pid"
+    wait_for "http://127.0.0.1:$s3_port/"
+  fi
+}
+
+stop() {
+  for svc in moto; do
+    if [ -f "$run_dir/$svc.pid" ]; then
+      kill "$(cat "$run_dir/$svc.pid")" 2>/dev/null || true
+      rm -f "$run_dir/$svc.pid"
+    fi
+  done
+}
+
+status() {
+  curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && echo "s3: up on $s3_port" || echo "s3: down"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
