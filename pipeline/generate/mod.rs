@@ -1,6 +1,8 @@
 //! `settle generate`: a realistic, deterministic store history as JSONL event
 //! files, with planted discrepancies and the ground truth for reconciliation.
 
+pub mod payment;
+pub mod remit;
 pub mod sim;
 pub mod stripe_json;
 pub mod truth;
@@ -269,4 +271,44 @@ pub fn write(history: &History, dir: &Path) -> std::io::Result<()> {
         writeln!(f, "{}", serde_json::to_string(t).expect("truth serializes"))?;
     }
     f.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: `charge.refunded` carried the shipment time as the charge's
+    /// `created` and a different wallet, so the latest charge state moved
+    /// prepaid revenue to the wrong day and payment method.
+    #[test]
+    fn regression_refunded_charge_keeps_its_creation_time_and_method() {
+        let h = generate(
+            &Config {
+                orders: 400,
+                days: 40,
+                seed: 3,
+                overdue_days: 20,
+            },
+            &crate::jobs::contracts::defaults(),
+        );
+        let mut seen: std::collections::HashMap<String, (i64, Value)> = Default::default();
+        let mut refunded = 0;
+        for line in &h.events[&Kind::Stripe] {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let obj = &v["data"]["object"];
+            if obj["object"] != "charge" {
+                continue;
+            }
+            refunded += usize::from(v["type"] == "charge.refunded");
+            let key = (
+                obj["created"].as_i64().unwrap(),
+                obj["payment_method_details"].clone(),
+            );
+            let first = seen
+                .entry(obj["id"].as_str().unwrap().to_string())
+                .or_insert(key.clone());
+            assert_eq!(*first, key, "charge {} changed", obj["id"]);
+        }
+        assert!(refunded > 0, "the history has refunded charges");
+    }
 }
