@@ -107,7 +107,10 @@ pub fn duckdb_side(file: &Path, out: &Path, threads: usize) -> Result<f64, Strin
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
-    let v: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let v: serde_json::Value =
+        serde_json::from_str(last).map_err(|e| format!("peer printed {last:?}: {e}"))?;
     v["seconds"]
         .as_f64()
         .ok_or_else(|| "peer printed no seconds".into())

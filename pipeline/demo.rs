@@ -158,7 +158,7 @@ pub async fn run(lake: &Lake, cfg: &DemoConfig) -> Result<String, Error> {
 const SUMMARY: &[(&str, &str)] = &[
     ("Reconciliation status counts", "demo/status_counts"),
     (
-        "COD per carrier and currency (minor units)",
+        "COD per carrier and currency (major units)",
         "demo/outstanding_by_carrier",
     ),
     ("Refund, delivery and payment rates", "demo/rates"),

@@ -1,7 +1,7 @@
--- delivery_success: by ship day, carrier and region: parcels shipped, delivered,
+-- delivery_success: by ship day, store, carrier and region: parcels shipped, delivered,
 -- failed delivery attempts, returned to origin (RTO), success rate among parcels
 -- with an outcome, and median days from first scan to delivery.
-SELECT CAST(s.shipped_at AS DATE) AS day, s.carrier, COALESCE(o.region, 'unknown') AS region,
+SELECT CAST(s.shipped_at AS DATE) AS day, s.store_id, s.carrier, COALESCE(o.region, 'unknown') AS region,
        COUNT(*) AS shipped,
        COUNT(s.delivered_at) AS delivered,
        SUM(s.failed_attempts) AS failed_attempts,
@@ -12,4 +12,4 @@ SELECT CAST(s.shipped_at AS DATE) AS day, s.carrier, COALESCE(o.region, 'unknown
                     / 86400000000.0), 2) AS median_days_to_deliver
 FROM shipment_state s
 LEFT JOIN order_state o ON o.store_id = s.store_id AND o.order_id = s.order_id
-GROUP BY CAST(s.shipped_at AS DATE), s.carrier, COALESCE(o.region, 'unknown')
+GROUP BY CAST(s.shipped_at AS DATE), s.store_id, s.carrier, COALESCE(o.region, 'unknown')

@@ -45,6 +45,15 @@ async fn every_query_matches_its_expected_output() {
         }
     }
     assert!(checked >= 15, "only {checked} queries checked");
+    // Every job output carries the store, like every event table.
+    for job in settle::jobs::spec::all().unwrap() {
+        let df = ctx.table(job.output.as_str()).await.unwrap();
+        assert!(
+            df.schema().has_column_with_unqualified_name("store_id"),
+            "{} has no store_id",
+            job.output
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

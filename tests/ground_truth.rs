@@ -145,29 +145,16 @@ fn the_generator_is_deterministic_per_seed_and_realistic() {
     assert!((0.52..0.68).contains(&cod), "COD share {cod}");
     // RTO among shipped COD orders, from tracking events.
     let tracking = &a.events[&settle::events::Kind::Tracking];
-    let parcels: std::collections::HashSet<_> = tracking
-        .iter()
-        .filter(|l| l.contains("\"cod_amount\":\""))
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["tracking_number"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    let rto: std::collections::HashSet<_> = tracking
-        .iter()
-        .filter(|l| {
-            l.contains("\"cod_amount\":\"") && l.contains("\"status\":\"returned_to_origin\"")
-        })
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["tracking_number"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    let rate = rto.len() as f64 / parcels.len() as f64;
+    let cod_parcels = |status: Option<&str>| -> std::collections::HashSet<String> {
+        tracking
+            .iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["cod_amount"].is_string() && status.is_none_or(|s| v["status"] == s))
+            .map(|v| v["tracking_number"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let rate =
+        cod_parcels(Some("returned_to_origin")).len() as f64 / cod_parcels(None).len() as f64;
     assert!((0.18..0.36).contains(&rate), "COD RTO rate {rate}");
     // 6-12 tracking updates per delivered or returned shipment.
     let mut per: HashMap<String, usize> = HashMap::new();

@@ -6,6 +6,7 @@ pub mod queries;
 pub mod run;
 pub mod session;
 pub mod spec;
+pub mod udf;
 
 /// Errors from jobs.
 #[derive(Debug, thiserror::Error)]

@@ -42,6 +42,7 @@ pub async fn open(lake: &Lake, opts: &Options) -> Result<SessionContext> {
         .with_information_schema(true)
         .with_target_partitions(2);
     let ctx = SessionContext::new_with_config(config);
+    ctx.register_udf(super::udf::format_money_udf());
     ctx.runtime_env()
         .register_object_store(&lake.store_url, lake.store.clone());
     for table in EVENT_TABLES {

@@ -47,15 +47,16 @@ impl Rows {
 
     /// Decodes one bus message: its raw row and typed rows, or a `rejected` row.
     pub fn add_message(&mut self, m: &Message) {
-        let text = std::str::from_utf8(&m.payload);
-        let result = match text {
-            Ok(t) => decode(m.meta.kind, t, &m.meta.store_id),
-            Err(e) => Err(crate::events::decode::Rejection::new(format!(
-                "{} body is not UTF-8 text ({e})",
-                m.meta.kind.contract()
-            ))),
+        let (result, payload) = match std::str::from_utf8(&m.payload) {
+            Ok(t) => (decode(m.meta.kind, t, &m.meta.store_id), t.to_owned()),
+            Err(e) => (
+                Err(crate::events::decode::Rejection::new(format!(
+                    "{} body is not UTF-8 text ({e})",
+                    m.meta.kind.contract()
+                ))),
+                String::from_utf8_lossy(&m.payload).into_owned(),
+            ),
         };
-        let payload = String::from_utf8_lossy(&m.payload).into_owned();
         match result {
             Ok(d) => {
                 self.raw.push(RawEventRow {

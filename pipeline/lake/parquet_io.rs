@@ -79,16 +79,15 @@ pub async fn put(lake: &Lake, rel: &str, bytes: Bytes) -> Result<()> {
 /// Writes `rows` of table `T` as `T/date=D/{stem}.parquet`, one file per date.
 /// Returns the relative paths written.
 pub async fn write_table<T: Table>(lake: &Lake, rows: &[T], stem: &str) -> Result<Vec<String>> {
-    let mut by_date: BTreeMap<String, Vec<&T>> = BTreeMap::new();
+    let mut by_day: BTreeMap<i64, Vec<&T>> = BTreeMap::new();
     for r in rows {
-        by_date
-            .entry(date_of(r.partition_time()))
-            .or_default()
-            .push(r);
+        let day = r.partition_time().0.div_euclid(MICROS_PER_DAY);
+        by_day.entry(day).or_default().push(r);
     }
-    let mut written = Vec::with_capacity(by_date.len());
-    for (date, rows) in by_date {
+    let mut written = Vec::with_capacity(by_day.len());
+    for (day, rows) in by_day {
         let bytes = encode(&[to_batch(&rows)?])?;
+        let date = date_of(Micros(day * MICROS_PER_DAY));
         let rel = format!("{}/date={date}/{stem}.parquet", T::NAME);
         put(lake, &rel, bytes).await?;
         written.push(rel);

@@ -1,8 +1,11 @@
--- demo/outstanding_by_carrier: COD money not yet settled, per carrier and currency.
-SELECT COALESCE(carrier, '(none)') AS carrier, currency,
-       SUM(expected) AS expected, SUM(settled) AS settled,
-       SUM(outstanding) AS outstanding, SUM(exception) AS exception, SUM(excess) AS excess
+-- demo/outstanding_by_carrier: COD money per carrier and currency, in major units.
+SELECT COALESCE(carrier, '(not shipped)') AS carrier, currency,
+       format_money(SUM(expected), currency) AS expected,
+       format_money(SUM(settled), currency) AS settled,
+       format_money(SUM(outstanding), currency) AS outstanding,
+       format_money(SUM(exception), currency) AS exception,
+       format_money(SUM(excess), currency) AS excess
 FROM cod_reconciliation
 WHERE payment_method = 'cod'
-GROUP BY COALESCE(carrier, '(none)'), currency
+GROUP BY COALESCE(carrier, '(not shipped)'), currency
 ORDER BY carrier, currency

@@ -12,6 +12,7 @@ import duckdb
 src, dst, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 con = duckdb.connect()
 con.execute(f"SET threads={threads}")
+con.execute("SET enable_progress_bar=false")
 started = time.perf_counter()
 con.execute(
     "COPY (SELECT * FROM read_json(?, format='newline_delimited', maximum_object_size=16777216)) "
