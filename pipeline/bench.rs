@@ -18,13 +18,16 @@ use crate::lake::{Lake, ingest};
 /// The DuckDB peer script.
 const DUCKDB_PEER: &str = include_str!("../tests/peers/duckdb_json_to_parquet.py");
 
-/// Writes `n` distinct Stripe events (generated payments, ids made unique) to `path`.
+/// Writes `n` distinct Stripe events (one generated day of payments, repeated
+/// with unique event ids) to `path`.
 /// Returns the file size in bytes.
 pub fn write_events(path: &Path, n: usize) -> std::io::Result<u64> {
     let history = generate::generate(
         &Config {
             orders: 20_000,
-            days: 60,
+            // One day of trading: a live stream's batches span one or two
+            // date partitions, as in production.
+            days: 1,
             seed: 1,
             overdue_days: 20,
         },

@@ -14,6 +14,9 @@ use settle::jobs::session::Options;
 use settle::lake::{Lake, commit, ingest};
 use settle::output::{Format, render};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Settle: operations data for direct-to-consumer and cash-on-delivery stores.
 #[derive(Parser)]
 #[command(version, about, long_about = None)]
@@ -135,6 +138,12 @@ enum BenchCommand {
         /// Work folder (the events file and both outputs go here).
         #[arg(long, default_value = "target/bench-lake")]
         dir: PathBuf,
+        /// Reuse the events file from an earlier run when it exists.
+        #[arg(long)]
+        reuse: bool,
+        /// Skip the DuckDB peer (for profiling Settle's side alone).
+        #[arg(long)]
+        no_peer: bool,
     },
 }
 
@@ -300,8 +309,14 @@ async fn main() -> Result<()> {
             }
         }
         Command::Bench {
-            command: BenchCommand::Lake { events, dir },
-        } => bench_lake(events, &dir).await?,
+            command:
+                BenchCommand::Lake {
+                    events,
+                    dir,
+                    reuse,
+                    no_peer,
+                },
+        } => bench_lake(events, &dir, reuse, no_peer).await?,
         Command::Schemas { out } => {
             std::fs::create_dir_all(&out)?;
             for (name, v) in settle::lake::contracts::all() {
@@ -314,14 +329,24 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-async fn bench_lake(events: usize, dir: &std::path::Path) -> Result<()> {
+async fn bench_lake(
+    events: usize,
+    dir: &std::path::Path,
+    reuse: bool,
+    no_peer: bool,
+) -> Result<()> {
     use settle::bench;
     std::fs::create_dir_all(dir)?;
     let file = dir.join("stripe_events.jsonl");
     let lake_dir = dir.join("lake");
     let _ = std::fs::remove_dir_all(&lake_dir);
-    println!("writing {events} Stripe events to {} ...", file.display());
-    let bytes = bench::write_events(&file, events)?;
+    let bytes = if reuse && file.exists() {
+        println!("reusing {}", file.display());
+        std::fs::metadata(&file)?.len()
+    } else {
+        println!("writing {events} Stripe events to {} ...", file.display());
+        bench::write_events(&file, events)?
+    };
     let mb = bytes as f64 / 1e6;
     println!(
         "{mb:.1} MB, {:.0} bytes/event",
@@ -334,7 +359,7 @@ async fn bench_lake(events: usize, dir: &std::path::Path) -> Result<()> {
         n as f64 / secs,
         mb / secs
     );
-    for threads in [1, 2] {
+    for threads in if no_peer { vec![] } else { vec![1, 2] } {
         let out = dir.join(format!("duckdb-{threads}.parquet"));
         match bench::duckdb_side(&file, &out, threads) {
             Ok(d) => println!(

@@ -8,7 +8,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
 use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 
 use super::table::{Micros, Table};
@@ -35,11 +36,16 @@ pub fn to_batch<T: Table>(rows: &[&T]) -> Result<RecordBatch> {
         .unwrap_or_else(|| RecordBatch::new_empty(T::schema())))
 }
 
-/// Writer settings shared by every lake file.
+/// Writer settings shared by every lake file. Event bodies (`payload`) are
+/// unique, large text: no dictionary and no min/max statistics for them,
+/// which would only cost hashing and comparisons.
 pub fn writer_properties() -> WriterProperties {
+    let payload = ColumnPath::from("payload");
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(128 * 1024))
+        .set_column_dictionary_enabled(payload.clone(), false)
+        .set_column_statistics_enabled(payload, EnabledStatistics::None)
         .build()
 }
 
