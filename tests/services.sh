@@ -10,7 +10,7 @@ mkdir -p "$run_dir"
 s3_port=${SETTLE_TEST_S3_PORT:-5000}
 
 install() {
-  if ! python3 -c 'import duckdb, polars, jsonschema, moto' 2>/dev/null || ! command -v moto_server >/dev/null; then
+  if ! python3 -c 'import duckdb, polars, jsonschema, moto.server' 2>/dev/null; then
     echo "installing Python peers and moto[server] from PyPI ..."
     python3 -m pip install --quiet --disable-pip-version-check \
       -r "$here/peers/requirements.txt"
@@ -31,7 +31,7 @@ start() {
   install
   if ! curl -s -o /dev/null "http://127.0.0.1:$s3_port/"; then
     echo "starting moto_server on 127.0.0.1:$s3_port"
-    nohup moto_server -H 127.0.0.1 -p "$s3_port" >"$run_dir/moto.log" 2>&1 &
+    nohup python3 -m moto.server -H 127.0.0.1 -p "$s3_port" >"$run_dir/moto.log" 2>&1 &
     echo $! >"$run_dir/moto.pid"
     wait_for "http://127.0.0.1:$s3_port/"
   fi
