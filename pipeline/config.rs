@@ -56,18 +56,43 @@ impl Default for LakeSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BusSettings {
+    /// Kafka bootstrap servers (`host:port,...`); empty means the in-process bus.
+    pub brokers: String,
+    /// Client id reported to Kafka.
+    pub client_id: String,
     /// Prefix of every topic name.
     pub topic_prefix: String,
     /// Partitions per topic.
     pub partitions: i32,
+    /// Seconds a publish may wait for the brokers' acknowledgement.
+    pub ack_timeout_secs: u64,
+    /// Extra librdkafka settings passed through as is (security.protocol, sasl.*, ssl.*).
+    pub librdkafka: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for BusSettings {
     fn default() -> Self {
         BusSettings {
+            brokers: String::new(),
+            client_id: "settle".into(),
             topic_prefix: "settle.".into(),
             partitions: 4,
+            ack_timeout_secs: 30,
+            librdkafka: Default::default(),
         }
+    }
+}
+
+impl BusSettings {
+    /// The Kafka settings, when brokers are configured.
+    pub fn kafka(&self) -> Option<crate::bus::kafka::KafkaConfig> {
+        (!self.brokers.trim().is_empty()).then(|| crate::bus::kafka::KafkaConfig {
+            brokers: self.brokers.clone(),
+            client_id: self.client_id.clone(),
+            partitions: self.partitions,
+            options: self.librdkafka.clone(),
+            ack_timeout: std::time::Duration::from_secs(self.ack_timeout_secs),
+        })
     }
 }
 

@@ -75,6 +75,11 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Kafka topics.
+    Topics {
+        #[command(subcommand)]
+        command: TopicsCommand,
+    },
     /// Run or list jobs.
     Jobs {
         #[command(subcommand)]
@@ -118,6 +123,12 @@ enum JobsCommand {
     },
     /// List jobs with their queries, outputs and schedules.
     List,
+}
+
+#[derive(Subcommand)]
+enum TopicsCommand {
+    /// Create Settle's topics (events of every kind and the dead-letter topic) on the configured brokers.
+    Create,
 }
 
 #[derive(Subcommand)]
@@ -212,10 +223,7 @@ async fn main() -> Result<()> {
             let topics = Topics {
                 prefix: settings.bus.topic_prefix.clone(),
             };
-            let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::with_start_offsets(
-                settings.bus.partitions,
-                commit::next_offsets(&lake).await?,
-            ));
+            let bus = bus_for(&settings, &topics, &lake).await?;
             let mut n = 0;
             for f in &files {
                 n += settle::intake::load::load_file(&*bus, &topics, f, kind, &store).await?;
@@ -232,6 +240,28 @@ async fn main() -> Result<()> {
                 "loaded {n} {kind} events: {} accepted, {} rejected (see the rejected table)",
                 d.accepted, d.rejected
             );
+        }
+        Command::Topics {
+            command: TopicsCommand::Create,
+        } => {
+            let topics = Topics {
+                prefix: settings.bus.topic_prefix.clone(),
+            };
+            let Some(kafka) = settings.bus.kafka() else {
+                bail!("no brokers configured: set [bus] brokers or SETTLE__BUS__BROKERS");
+            };
+            let bus = settle::bus::kafka::KafkaBus::new(kafka, topics.clone())?;
+            let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
+            names.push(topics.dlq());
+            let created = bus.create_topics(&names).await?;
+            for t in &names {
+                let state = if created.contains(t) {
+                    "created"
+                } else {
+                    "exists"
+                };
+                println!("{t:<28} {state}");
+            }
         }
         Command::Jobs {
             command: JobsCommand::List,
@@ -327,6 +357,18 @@ async fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Kafka when brokers are configured, else the in-process bus starting at the
+/// lake's next offsets.
+async fn bus_for(settings: &Settings, topics: &Topics, lake: &Lake) -> Result<Arc<dyn EventBus>> {
+    Ok(match settings.bus.kafka() {
+        Some(k) => Arc::new(settle::bus::kafka::KafkaBus::new(k, topics.clone())?),
+        None => Arc::new(MemoryBus::with_start_offsets(
+            settings.bus.partitions,
+            commit::next_offsets(lake).await?,
+        )),
+    })
 }
 
 async fn bench_lake(

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs (if needed) and starts the services Settle's tests use, on 127.0.0.1
 # only, and stops them again. Usage: tests/services.sh start|stop|status
+#   Kafka protocol: Tansu on 127.0.0.1:19092, sqlite storage (crates.io tansu;
+#     ~13 min to build once, then reused from ~/.cargo/bin)
 #   S3: moto_server on 127.0.0.1:5000 (PyPI moto[server])
 #   Python peers: duckdb, polars, jsonschema (PyPI)
 set -euo pipefail
@@ -8,6 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 run_dir=${SETTLE_SERVICES_DIR:-$HOME/.cache/settle/services}
 mkdir -p "$run_dir"
 s3_port=${SETTLE_TEST_S3_PORT:-5000}
+kafka_port=${SETTLE_TEST_KAFKA_PORT:-19092}
+export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
   if ! python3 -c 'import duckdb, polars, jsonschema, moto.server' 2>/dev/null; then
@@ -16,6 +20,22 @@ install() {
       -r "$here/peers/requirements.txt"
   fi
   command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
+  if ! command -v tansu >/dev/null; then
+    echo "installing the Tansu Kafka-protocol broker (cargo install, ~13 min once) ..."
+    CARGO_TARGET_DIR="$HOME/.cache/settle/tansu-target" \
+      cargo install tansu --locked --features libsql,dynostore --quiet
+  fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for_port() { # port name
+  for _ in $(seq 1 150); do
+    port_open "$1" && return 0
+    sleep 0.2
+  done
+  echo "$2 did not start on port $1; see $run_dir/$2.log" >&2
+  return 1
 }
 
 wait_for() { # url
@@ -35,10 +55,21 @@ start() {
     echo $! >"$run_dir/moto.pid"
     wait_for "http://127.0.0.1:$s3_port/"
   fi
+  if ! port_open "$kafka_port"; then
+    echo "starting tansu on 127.0.0.1:$kafka_port (sqlite storage in $run_dir)"
+    rm -f "$run_dir"/tansu.db*
+    # Tansu reads sqlite://NAME relative to its working directory.
+    (cd "$run_dir" && nohup tansu broker \
+      --listener-url "tcp://127.0.0.1:$kafka_port" \
+      --advertised-listener-url "tcp://127.0.0.1:$kafka_port" \
+      --storage-engine "sqlite://tansu.db" >"$run_dir/tansu.log" 2>&1 &
+      echo $! >"$run_dir/tansu.pid")
+    wait_for_port "$kafka_port" tansu
+  fi
 }
 
 stop() {
-  for svc in moto; do
+  for svc in moto tansu; do
     if [ -f "$run_dir/$svc.pid" ]; then
       kill "$(cat "$run_dir/$svc.pid")" 2>/dev/null || true
       rm -f "$run_dir/$svc.pid"
@@ -48,6 +79,7 @@ stop() {
 
 status() {
   curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && echo "s3: up on $s3_port" || echo "s3: down"
+  port_open "$kafka_port" && echo "kafka (tansu): up on $kafka_port" || echo "kafka (tansu): down"
 }
 
 case "${1:-}" in

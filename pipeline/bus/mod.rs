@@ -4,6 +4,7 @@
 //! implementation the embedded default uses. Kafka (rdkafka) implements the
 //! same trait.
 
+pub mod kafka;
 pub mod memory;
 
 use async_trait::async_trait;
@@ -22,6 +23,9 @@ pub enum Error {
         /// Partition.
         partition: i32,
     },
+    /// Kafka refused or timed out (brokers down, topic missing, auth).
+    #[error("kafka: {0}; check [bus] brokers and that the broker is up")]
+    Kafka(String),
     /// A header needed to decode the message is missing or malformed.
     #[error("message {topic}/{partition}@{offset} has a bad header: {what}")]
     BadHeader {

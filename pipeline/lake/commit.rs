@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
@@ -59,11 +58,7 @@ pub async fn write(lake: &Lake, c: &Commit) -> Result<()> {
 
 /// Every commit record in the lake.
 pub async fn all(lake: &Lake) -> Result<Vec<Commit>> {
-    let metas: Vec<_> = lake
-        .store
-        .list(Some(&lake.path("_commits")))
-        .try_collect()
-        .await?;
+    let metas = lake.list("_commits").await?;
     let mut out = Vec::with_capacity(metas.len());
     for m in metas {
         let bytes = lake.store.get(&m.location).await?.bytes().await?;
@@ -106,12 +101,7 @@ pub async fn remove_uncommitted(
 ) -> Result<usize> {
     let mut removed = 0;
     for table in EVENT_TABLES {
-        let files: Vec<_> = lake
-            .store
-            .list(Some(&lake.path(table)))
-            .try_collect()
-            .await?;
-        for f in files {
+        for f in lake.list(table).await? {
             let Some(name) = f.location.filename() else {
                 continue;
             };

@@ -163,6 +163,25 @@ impl Lake {
         p
     }
 
+    /// Every object under `rel` (slash-separated, relative to the lake root).
+    pub async fn list(&self, rel: &str) -> Result<Vec<object_store::ObjectMeta>> {
+        use futures::TryStreamExt;
+        Ok(self.store.list(Some(&self.path(rel))).try_collect().await?)
+    }
+
+    /// The path of `p` relative to the lake root.
+    pub fn relative(&self, p: &Path) -> String {
+        let full = p.as_ref();
+        match self.root.as_ref() {
+            "" => full.to_string(),
+            root => full
+                .strip_prefix(root)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .unwrap_or(full)
+                .to_string(),
+        }
+    }
+
     /// The URL of a table folder, for DataFusion.
     pub fn table_url(&self, table: &str) -> String {
         format!("{}{table}/", self.url)

@@ -1,7 +1,6 @@
 //! `settle lake rebuild`: recreate every typed table from `raw_events`.
 
 use datafusion::arrow::array::{Array, AsArray};
-use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
 
 use super::batch::Rows;
@@ -27,27 +26,14 @@ pub struct Rebuilt {
 /// file under the same names, so the result equals what ingestion wrote.
 pub async fn rebuild(lake: &Lake) -> Result<Rebuilt> {
     for table in TYPED_TABLES {
-        let files: Vec<_> = lake
-            .store
-            .list(Some(&lake.path(table)))
-            .try_collect()
-            .await?;
-        for f in files {
+        for f in lake.list(table).await? {
             lake.store.delete(&f.location).await?;
         }
     }
-    let raw: Vec<_> = lake
-        .store
-        .list(Some(&lake.path("raw_events")))
-        .try_collect()
-        .await?;
+    let raw = lake.list("raw_events").await?;
     let mut out = Rebuilt::default();
-    let root = format!("{}/", lake.root.as_ref());
     for meta in raw {
-        let full = meta.location.as_ref();
-        let rel = full
-            .strip_prefix(root.trim_start_matches('/'))
-            .unwrap_or(full);
+        let rel = lake.relative(&meta.location);
         let Some(stem) = meta
             .location
             .filename()
@@ -56,7 +42,7 @@ pub async fn rebuild(lake: &Lake) -> Result<Rebuilt> {
             continue;
         };
         let mut rows = Rows::default();
-        for batch in read(lake, rel).await? {
+        for batch in read(lake, &rel).await? {
             let col = |name: &str| {
                 batch
                     .column_by_name(name)

@@ -1,0 +1,262 @@
+//! Kafka through rdkafka: an idempotent, acks=all producer keyed per entity,
+//! and partition reads for draining into the lake.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Headers, Message as _, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::{Error, EventBus, Message, Meta, Record, Result, Topics};
+use crate::events::Kind;
+
+const KIND: &str = "settle-kind";
+const STORE: &str = "settle-store";
+const ORIGIN: &str = "settle-origin";
+const RECEIVED: &str = "settle-received-at";
+
+/// How to reach Kafka.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// `host:port,...`.
+    pub brokers: String,
+    /// Client id reported to the brokers.
+    pub client_id: String,
+    /// Partitions for topics Settle creates.
+    pub partitions: i32,
+    /// Extra librdkafka settings (SASL, SSL, timeouts), passed through as is.
+    pub options: BTreeMap<String, String>,
+    /// How long a publish may wait for acknowledgement.
+    pub ack_timeout: Duration,
+}
+
+impl KafkaConfig {
+    fn client(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.brokers)
+            .set("client.id", &self.client_id);
+        for (k, v) in &self.options {
+            c.set(k, v);
+        }
+        c
+    }
+}
+
+/// An [`EventBus`] on Kafka.
+pub struct KafkaBus {
+    config: KafkaConfig,
+    producer: FutureProducer,
+    reader: Mutex<BaseConsumer>,
+    topics: Topics,
+}
+
+fn kafka_err(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Kafka(format!("{what}: {e}"))
+}
+
+impl KafkaBus {
+    /// Connects a producer (idempotent, acks=all, Java-compatible key
+    /// partitioning) and a group-less reader.
+    pub fn new(config: KafkaConfig, topics: Topics) -> Result<Self> {
+        let producer: FutureProducer = config
+            .client()
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("partitioner", "murmur2_random")
+            .set(
+                "message.timeout.ms",
+                config.ack_timeout.as_millis().to_string(),
+            )
+            .set("linger.ms", "5")
+            .create()
+            .map_err(|e| kafka_err("creating the producer", e))?;
+        let reader: BaseConsumer = config
+            .client()
+            .set("group.id", format!("{}-reader", config.client_id))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true")
+            .create()
+            .map_err(|e| kafka_err("creating the reader", e))?;
+        Ok(KafkaBus {
+            config,
+            producer,
+            reader: Mutex::new(reader),
+            topics,
+        })
+    }
+
+    /// Creates `topics` with the configured partition count; existing topics are kept.
+    pub async fn create_topics(&self, topics: &[String]) -> Result<Vec<String>> {
+        let admin: AdminClient<DefaultClientContext> = self
+            .config
+            .client()
+            .create()
+            .map_err(|e| kafka_err("creating the admin client", e))?;
+        let new: Vec<NewTopic> = topics
+            .iter()
+            .map(|t| NewTopic::new(t, self.config.partitions, TopicReplication::Fixed(1)))
+            .collect();
+        let results = admin
+            .create_topics(
+                &new,
+                &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+            )
+            .await
+            .map_err(|e| kafka_err("creating topics", e))?;
+        let mut created = Vec::new();
+        for r in results {
+            match r {
+                Ok(t) => created.push(t),
+                Err((t, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {
+                    tracing::debug!(topic = %t, "topic exists");
+                }
+                Err((t, code)) => return Err(kafka_err(&format!("creating topic {t}"), code)),
+            }
+        }
+        Ok(created)
+    }
+
+    fn meta_of(&self, m: &rdkafka::message::BorrowedMessage) -> Meta {
+        let mut meta = Meta {
+            kind: Kind::ALL
+                .into_iter()
+                .find(|k| self.topics.for_kind(*k) == m.topic())
+                .unwrap_or(Kind::Stripe),
+            store_id: "default".into(),
+            origin: format!("{}/{}@{}", m.topic(), m.partition(), m.offset()),
+            received_at: m.timestamp().to_millis().unwrap_or(0) * 1_000,
+        };
+        if let Some(headers) = m.headers() {
+            for h in headers.iter() {
+                let Some(v) = h.value.and_then(|v| std::str::from_utf8(v).ok()) else {
+                    continue;
+                };
+                match h.key {
+                    KIND => {
+                        if let Ok(k) = v.parse() {
+                            meta.kind = k;
+                        }
+                    }
+                    STORE => meta.store_id = v.to_string(),
+                    ORIGIN => meta.origin = v.to_string(),
+                    RECEIVED => meta.received_at = v.parse().unwrap_or(meta.received_at),
+                    _ => {}
+                }
+            }
+        }
+        meta
+    }
+}
+
+#[async_trait]
+impl EventBus for KafkaBus {
+    async fn publish(&self, topic: &str, records: Vec<Record>) -> Result<()> {
+        let received: Vec<String> = records
+            .iter()
+            .map(|r| r.meta.received_at.to_string())
+            .collect();
+        let sends = records.iter().zip(&received).map(|(r, received)| {
+            let headers = OwnedHeaders::new_with_capacity(4)
+                .insert(Header {
+                    key: KIND,
+                    value: Some(r.meta.kind.name()),
+                })
+                .insert(Header {
+                    key: STORE,
+                    value: Some(r.meta.store_id.as_str()),
+                })
+                .insert(Header {
+                    key: ORIGIN,
+                    value: Some(r.meta.origin.as_str()),
+                })
+                .insert(Header {
+                    key: RECEIVED,
+                    value: Some(received.as_str()),
+                });
+            let record = FutureRecord::to(topic)
+                .key(r.key.as_str())
+                .payload(r.payload.as_ref())
+                .headers(headers);
+            self.producer.send(record, self.config.ack_timeout)
+        });
+        for result in futures::future::join_all(sends).await {
+            result.map_err(|(e, _)| kafka_err(&format!("producing to {topic}"), e))?;
+        }
+        Ok(())
+    }
+
+    async fn partitions(&self, topic: &str) -> Result<i32> {
+        let md = self
+            .producer
+            .client()
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .map_err(|e| kafka_err(&format!("metadata of {topic}"), e))?;
+        let n = md
+            .topics()
+            .first()
+            .map_or(0, |t| t.partitions().len() as i32);
+        Ok(if n == 0 { self.config.partitions } else { n })
+    }
+
+    async fn fetch(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        max: usize,
+    ) -> Result<Vec<Message>> {
+        let reader = self.reader.lock().expect("reader lock");
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
+            .map_err(|e| kafka_err("assigning", e))?;
+        reader.assign(&tpl).map_err(|e| kafka_err("assigning", e))?;
+        let mut out = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while out.len() < max && std::time::Instant::now() < deadline {
+            match reader.poll(Duration::from_millis(200)) {
+                None => {
+                    if !out.is_empty() {
+                        break;
+                    }
+                }
+                Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
+                Some(Err(e)) => return Err(kafka_err(&format!("reading {topic}/{partition}"), e)),
+                Some(Ok(m)) => out.push(Message {
+                    topic: m.topic().to_string(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m
+                        .key()
+                        .map(|k| String::from_utf8_lossy(k).into_owned())
+                        .unwrap_or_default(),
+                    meta: self.meta_of(&m),
+                    payload: Bytes::copy_from_slice(m.payload().unwrap_or_default()),
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn end_offset(&self, topic: &str, partition: i32) -> Result<i64> {
+        let (_, high) = self
+            .producer
+            .client()
+            .fetch_watermarks(topic, partition, Duration::from_secs(10))
+            .map_err(|e| kafka_err(&format!("end offset of {topic}/{partition}"), e))?;
+        Ok(high)
+    }
+}
+
+impl Drop for KafkaBus {
+    fn drop(&mut self) {
+        let _ = self.producer.flush(Duration::from_secs(5));
+    }
+}
