@@ -59,11 +59,14 @@ start() {
     echo "starting tansu on 127.0.0.1:$kafka_port (sqlite storage in $run_dir)"
     rm -f "$run_dir"/tansu.db*
     # Tansu reads sqlite://NAME relative to its working directory.
-    (cd "$run_dir" && nohup tansu broker \
-      --listener-url "tcp://127.0.0.1:$kafka_port" \
-      --advertised-listener-url "tcp://127.0.0.1:$kafka_port" \
-      --storage-engine "sqlite://tansu.db" >"$run_dir/tansu.log" 2>&1 &
-      echo $! >"$run_dir/tansu.pid")
+    (
+      cd "$run_dir" || exit 1
+      nohup tansu broker \
+        --listener-url "tcp://127.0.0.1:$kafka_port" \
+        --advertised-listener-url "tcp://127.0.0.1:$kafka_port" \
+        --storage-engine "sqlite://tansu.db" >"$run_dir/tansu.log" 2>&1 &
+      echo $! >"$run_dir/tansu.pid"
+    )
     wait_for_port "$kafka_port" tansu
   fi
 }
@@ -71,7 +74,9 @@ start() {
 stop() {
   for svc in moto tansu; do
     if [ -f "$run_dir/$svc.pid" ]; then
-      kill "$(cat "$run_dir/$svc.pid")" 2>/dev/null || true
+      pid=$(cat "$run_dir/$svc.pid")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       rm -f "$run_dir/$svc.pid"
     fi
   done
