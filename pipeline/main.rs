@@ -158,8 +158,39 @@ enum BenchCommand {
     },
 }
 
+/// `println!` that returns an error instead of panicking when stdout is gone.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($t)*)?;
+    }};
+}
+
+/// `print!` likewise.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($t)*)?;
+    }};
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
+    match run().await {
+        // `settle ... | head`: the reader left; that is not a failure.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("SETTLE_LOG"))
         .with_writer(std::io::stderr)
@@ -187,7 +218,7 @@ async fn main() -> Result<()> {
                 max_rows: settings.ingest.max_rows,
                 progress: !quiet,
             };
-            print!("{}", settle::demo::run(&lake, &cfg).await?);
+            out!("{}", settle::demo::run(&lake, &cfg).await?);
         }
         Command::Generate {
             orders,
@@ -205,14 +236,14 @@ async fn main() -> Result<()> {
             settle::generate::write(&history, &out)
                 .with_context(|| format!("writing {}", out.display()))?;
             for (kind, lines) in &history.events {
-                println!(
+                outln!(
                     "{:>8} {} events -> {}",
                     lines.len(),
                     kind,
                     out.join(kind.file_name()).display()
                 );
             }
-            println!(
+            outln!(
                 "{:>8} orders of ground truth -> {}",
                 history.truth.len(),
                 out.join("truth.jsonl").display()
@@ -236,9 +267,10 @@ async fn main() -> Result<()> {
                 None,
             )
             .await?;
-            println!(
+            outln!(
                 "loaded {n} {kind} events: {} accepted, {} rejected (see the rejected table)",
-                d.accepted, d.rejected
+                d.accepted,
+                d.rejected
             );
         }
         Command::Topics {
@@ -260,14 +292,14 @@ async fn main() -> Result<()> {
                 } else {
                     "exists"
                 };
-                println!("{t:<28} {state}");
+                outln!("{t:<28} {state}");
             }
         }
         Command::Jobs {
             command: JobsCommand::List,
         } => {
             for j in settle::jobs::spec::all()? {
-                println!(
+                outln!(
                     "{:<20} -> {:<20} {:<14} {}",
                     j.name,
                     j.output,
@@ -295,9 +327,12 @@ async fn main() -> Result<()> {
             )
             .await?
             {
-                println!(
+                outln!(
                     "{:<20} {:>8} rows -> {:<20} {:>6} ms",
-                    r.name, r.rows, r.output, r.millis
+                    r.name,
+                    r.rows,
+                    r.output,
+                    r.millis
                 );
             }
         }
@@ -306,9 +341,9 @@ async fn main() -> Result<()> {
             let ctx = settle::jobs::session::open(&lake, &Options::default()).await?;
             let df = ctx.sql(&query).await.context("planning the query")?;
             let batches = df.collect().await.context("running the query")?;
-            print!("{}", render(&batches, format)?);
+            out!("{}", render(&batches, format)?);
             if format == Format::Table {
-                println!();
+                outln!("");
             }
         }
         Command::Lake {
@@ -316,9 +351,11 @@ async fn main() -> Result<()> {
         } => {
             let lake = open()?;
             let r = settle::lake::rebuild::rebuild(&lake).await?;
-            println!(
+            outln!(
                 "rebuilt typed tables from {} raw files ({} events): {} files written",
-                r.files, r.events, r.written
+                r.files,
+                r.events,
+                r.written
             );
         }
         Command::Lake {
@@ -330,12 +367,12 @@ async fn main() -> Result<()> {
                 .into_iter()
                 .collect::<std::collections::BTreeMap<_, _>>()
             {
-                println!("{}/{}: committed through offset {}", c.0.0, c.0.1, c.1);
+                outln!("{}/{}: committed through offset {}", c.0.0, c.0.1, c.1);
             }
             let ctx = settle::jobs::session::open(&lake, &Options::default()).await?;
             for t in settle::lake::tables::EVENT_TABLES {
                 let n = ctx.table(*t).await?.count().await?;
-                println!("{t:<16} {n:>10} rows");
+                outln!("{t:<16} {n:>10} rows");
             }
         }
         Command::Bench {
@@ -352,7 +389,7 @@ async fn main() -> Result<()> {
             for (name, v) in settle::lake::contracts::all() {
                 let path = out.join(format!("{name}.schema.json"));
                 std::fs::write(&path, settle::lake::contracts::render(&v))?;
-                println!("wrote {}", path.display());
+                outln!("wrote {}", path.display());
             }
         }
     }
@@ -383,20 +420,20 @@ async fn bench_lake(
     let lake_dir = dir.join("lake");
     let _ = std::fs::remove_dir_all(&lake_dir);
     let bytes = if reuse && file.exists() {
-        println!("reusing {}", file.display());
+        outln!("reusing {}", file.display());
         std::fs::metadata(&file)?.len()
     } else {
-        println!("writing {events} Stripe events to {} ...", file.display());
+        outln!("writing {events} Stripe events to {} ...", file.display());
         bench::write_events(&file, events)?
     };
     let mb = bytes as f64 / 1e6;
-    println!(
+    outln!(
         "{mb:.1} MB, {:.0} bytes/event",
         bytes as f64 / events as f64
     );
     let lake = Lake::open(lake_dir.to_str().context("utf-8 path")?)?;
     let (n, secs) = bench::settle_side(&file, &lake, 50_000).await?;
-    println!(
+    outln!(
         "settle  decode->arrow->parquet (1 thread): {secs:>7.2} s  {:>9.0} events/s  {:>7.1} MB/s",
         n as f64 / secs,
         mb / secs
@@ -404,7 +441,7 @@ async fn bench_lake(
     for threads in if no_peer { vec![] } else { vec![1, 2] } {
         let out = dir.join(format!("duckdb-{threads}.parquet"));
         match bench::duckdb_side(&file, &out, threads) {
-            Ok(d) => println!(
+            Ok(d) => outln!(
                 "duckdb  read_json->COPY parquet ({threads} thread{}): {d:>7.2} s  {:>9.0} events/s  {:>7.1} MB/s  settle/duckdb speed ratio {:.2}",
                 if threads == 1 { "" } else { "s" },
                 n as f64 / d,

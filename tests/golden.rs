@@ -78,3 +78,22 @@ async fn cli_table_output_for_finance_users() {
     );
     insta::assert_snapshot!("cli_status_counts", String::from_utf8(out.stdout).unwrap());
 }
+
+/// Regression: `settle sql ... | head` panicked in println! once the reader left.
+#[test]
+fn regression_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // Far more than a pipe buffer, so the writer meets the closed pipe.
+    let cmd = format!(
+        "'{}' sql --lake '{}' --format csv 'SELECT * FROM generate_series(1, 200000)' | head -c1 >/dev/null",
+        env!("CARGO_BIN_EXE_settle"),
+        dir.path().display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-o", "pipefail", "-c", &cmd])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+}
