@@ -29,6 +29,24 @@ fn fee(o: &Order) -> i64 {
     o.total * 29 / 1_000 + o.store.stripe_fixed_fee
 }
 
+/// Emits a succeeded charge and its payment intent, counting the payment when
+/// it falls within the history.
+fn succeeded(
+    rng: &mut ChaCha8Rng,
+    out: &mut Emitter,
+    obs: &mut Observed,
+    t: i64,
+    charge: serde_json::Value,
+    intent: serde_json::Value,
+    amount: i64,
+) {
+    if out.stripe(rng, "charge.succeeded", t, charge) {
+        obs.paid += amount;
+        obs.paid_count += 1;
+    }
+    out.stripe(rng, "payment_intent.succeeded", t, intent);
+}
+
 /// Emits the customer, payment intent and charge attempts. Returns the
 /// succeeded charge, or None when every attempt failed (the order is cancelled).
 pub fn emit_payment(
@@ -102,16 +120,8 @@ pub fn emit_payment(
             out.stripe(rng, "payment_intent.payment_failed", t, body);
             continue;
         }
-        if out.stripe(rng, "charge.succeeded", t, sj::charge(&spec)) {
-            obs.paid += total;
-            obs.paid_count += 1;
-        }
-        out.stripe(
-            rng,
-            "payment_intent.succeeded",
-            t,
-            intent("succeeded", p.created + 20, Some(&ch), None, pi),
-        );
+        let pi_body = intent("succeeded", p.created + 20, Some(&ch), None, pi);
+        succeeded(rng, out, obs, t, sj::charge(&spec), pi_body, total);
         if p.planted == Some(Planted::DuplicateCharge) {
             let (ch2, pi2, txn2) = (id(rng, "ch"), id(rng, "pi"), id(rng, "txn"));
             let t2 = t + rng.random_range(5..120);
@@ -122,16 +132,8 @@ pub fn emit_payment(
                 created: t2,
                 ..spec
             };
-            if out.stripe(rng, "charge.succeeded", t2, sj::charge(&dup)) {
-                obs.paid += total;
-                obs.paid_count += 1;
-            }
-            out.stripe(
-                rng,
-                "payment_intent.succeeded",
-                t2,
-                intent("succeeded", t2, Some(&ch2), None, &pi2),
-            );
+            let pi_body = intent("succeeded", t2, Some(&ch2), None, &pi2);
+            succeeded(rng, out, obs, t2, sj::charge(&dup), pi_body, total);
         }
         paid = Some(Paid {
             customer: cus.clone(),
