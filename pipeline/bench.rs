@@ -71,7 +71,7 @@ pub async fn settle_side(file: &Path, lake: &Lake, batch: usize) -> std::io::Res
             },
             payload: Bytes::copy_from_slice(line),
         };
-        rows.add_message(&m);
+        rows.add_message(&m, usize::MAX);
         offset += 1;
         events += 1;
         if rows.events() >= batch {

@@ -102,11 +102,29 @@ impl BusSettings {
 pub struct IngestSettings {
     /// A lake batch closes at this many events per partition.
     pub max_rows: usize,
+    /// A lake batch closes when its oldest event has waited this long (ms).
+    pub max_age_ms: u64,
+    /// Event bodies above this many bytes go to the DLQ and `rejected`.
+    pub max_event_bytes: usize,
+    /// When the open batches of all partitions hold more bytes than this,
+    /// the biggest closes early (bounds memory).
+    pub max_buffered_bytes: usize,
+    /// Consumer group of `settle ingest`.
+    pub group_id: String,
+    /// Where `settle ingest` serves /metrics, /healthz and /readyz.
+    pub listen: String,
 }
 
 impl Default for IngestSettings {
     fn default() -> Self {
-        IngestSettings { max_rows: 50_000 }
+        IngestSettings {
+            max_rows: 50_000,
+            max_age_ms: 10_000,
+            max_event_bytes: 1 << 20,
+            max_buffered_bytes: 64 << 20,
+            group_id: "settle-ingest".into(),
+            listen: "127.0.0.1:9464".into(),
+        }
     }
 }
 

@@ -108,7 +108,14 @@ pub async fn run(lake: &Lake, cfg: &DemoConfig) -> Result<String, Error> {
     b.finish();
     let b = bar(events as u64, "lake", cfg.progress);
     let names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-    let drained = ingest::drain(bus, lake, &names, cfg.max_rows, Some(b.clone())).await?;
+    let drained = ingest::drain(
+        bus,
+        lake,
+        &names,
+        ingest::DrainOptions::rows(cfg.max_rows),
+        Some(b.clone()),
+    )
+    .await?;
     b.finish();
     let jobs = spec::all()?;
     let b = bar(jobs.len() as u64, "jobs", cfg.progress);

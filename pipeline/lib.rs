@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod events;
 pub mod generate;
+pub mod ingest;
 pub mod intake;
 pub mod jobs;
 pub mod lake;

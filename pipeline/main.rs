@@ -63,7 +63,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Push newline-delimited events through the bus into the lake.
+    /// Push newline-delimited events through the bus into the lake (with Kafka
+    /// configured, only produce: `settle ingest` writes the lake).
     Load {
         /// Contract the lines follow.
         #[arg(long)]
@@ -93,6 +94,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Consume every event topic in a consumer group and write the lake,
+    /// exactly once, until SIGTERM or Ctrl-C (needs [bus] brokers).
+    Ingest {
+        /// Serve /metrics, /healthz and /readyz here (default from [ingest] listen).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Consumer group (default from [ingest] group_id).
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// Per partition: broker end offset, newest offset in the lake, group offset and lag.
+    Status,
     /// Lake maintenance.
     Lake {
         #[command(subcommand)]
@@ -191,11 +204,20 @@ async fn main() -> Result<()> {
 }
 
 async fn run() -> Result<()> {
+    let cli = Cli::parse();
+    // Daemons log their work at info; one-shot commands only warnings.
+    let default = if matches!(cli.command, Command::Ingest { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SETTLE_LOG"))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SETTLE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref(), std::env::vars())?;
     let lake_url = cli.lake.clone().unwrap_or(settings.lake.url.clone());
     let open = || Lake::open(&lake_url).with_context(|| format!("opening lake {lake_url}"));
@@ -259,14 +281,18 @@ async fn run() -> Result<()> {
             for f in &files {
                 n += settle::intake::load::load_file(&*bus, &topics, f, kind, &store).await?;
             }
-            let d = ingest::drain(
-                bus,
-                &lake,
-                &[topics.for_kind(kind)],
-                settings.ingest.max_rows,
-                None,
-            )
-            .await?;
+            if settings.bus.kafka().is_some() {
+                outln!(
+                    "produced {n} {kind} events to {}; `settle ingest` writes them to the lake",
+                    topics.for_kind(kind)
+                );
+                return Ok(());
+            }
+            let opts = ingest::DrainOptions {
+                max_rows: settings.ingest.max_rows,
+                max_event_bytes: settings.ingest.max_event_bytes,
+            };
+            let d = ingest::drain(bus, &lake, &[topics.for_kind(kind)], opts, None).await?;
             outln!(
                 "loaded {n} {kind} events: {} accepted, {} rejected (see the rejected table)",
                 d.accepted,
@@ -358,6 +384,53 @@ async fn run() -> Result<()> {
                 r.written
             );
         }
+        Command::Ingest { listen, group } => {
+            let lake = open()?;
+            let Some(kafka) = settings.bus.kafka() else {
+                bail!(
+                    "settle ingest needs Kafka: set [bus] brokers in the config or \
+                     SETTLE__BUS__BROKERS=host:port (without Kafka, settle load writes the lake itself)"
+                );
+            };
+            let i = &settings.ingest;
+            let cfg = settle::ingest::Config {
+                kafka,
+                topics: Topics {
+                    prefix: settings.bus.topic_prefix.clone(),
+                },
+                group_id: group.unwrap_or(i.group_id.clone()),
+                max_rows: i.max_rows.max(1),
+                max_age: std::time::Duration::from_millis(i.max_age_ms.max(1)),
+                max_event_bytes: i.max_event_bytes,
+                max_buffered_bytes: i.max_buffered_bytes,
+            };
+            let listen = listen.unwrap_or(i.listen.clone());
+            let s = ingest_daemon(lake, cfg, &listen).await?;
+            outln!(
+                "ingest stopped: {} events written, {} rejected, {} batches, {} fenced",
+                s.written,
+                s.rejected,
+                s.batches,
+                s.fenced
+            );
+        }
+        Command::Status => {
+            let lake = open()?;
+            let topics = Topics {
+                prefix: settings.bus.topic_prefix.clone(),
+            };
+            let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
+            names.push(topics.dlq());
+            let kafka = settings.bus.kafka();
+            let group = settings.ingest.group_id.clone();
+            let rows = settle::ingest::status::positions(
+                &lake,
+                &names,
+                kafka.as_ref().map(|k| (k, group.as_str())),
+            )
+            .await?;
+            out!("{}", settle::ingest::status::render(&rows));
+        }
         Command::Lake {
             command: LakeCommand::Status,
         } => {
@@ -394,6 +467,44 @@ async fn run() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs the ingest daemon with its HTTP probes until SIGTERM or Ctrl-C.
+async fn ingest_daemon(
+    lake: Lake,
+    cfg: settle::ingest::Config,
+    listen: &str,
+) -> Result<settle::ingest::Summary> {
+    use settle::ingest::http::{Health, router};
+    let health = Arc::new(Health::default());
+    health.beat();
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}; pick a free address with --listen"))?;
+    tracing::info!(listen = %listener.local_addr()?, "serving /metrics /healthz /readyz");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let app = router(health.clone());
+    let stop_http = shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop_http.cancelled().await })
+            .await
+    });
+    let signals = shutdown.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: flushing and stopping"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: flushing and stopping"),
+        }
+        signals.cancel();
+    });
+    let ingest = tokio::spawn(settle::ingest::run(lake, cfg, health, shutdown.clone()));
+    let result = ingest.await.context("ingest task")?;
+    shutdown.cancel();
+    let _ = server.await;
+    Ok(result?)
 }
 
 /// Kafka when brokers are configured, else the in-process bus starting at the

@@ -37,9 +37,15 @@ async fn load(kind: Kind, lines: &[String]) -> (u64, Vec<BTreeMap<String, String
     load_file(&*bus, &topics, &file, kind, "default")
         .await
         .unwrap();
-    let d = ingest::drain(bus, &lake, &[topics.for_kind(kind)], 1_000, None)
-        .await
-        .unwrap();
+    let d = ingest::drain(
+        bus,
+        &lake,
+        &[topics.for_kind(kind)],
+        ingest::DrainOptions::rows(1_000),
+        None,
+    )
+    .await
+    .unwrap();
     let ctx = common::ctx(&lake).await;
     let rejected = common::rows(&common::sql(&ctx, "SELECT * FROM rejected").await);
     assert_eq!(d.rejected as usize, rejected.len());

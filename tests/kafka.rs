@@ -86,9 +86,15 @@ async fn history_through_kafka_equals_the_in_process_path() {
 
     let (_dir, lake) = common::temp_lake();
     let names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-    let d = ingest::drain(kafka.clone(), &lake, &names, 700, None)
-        .await
-        .unwrap();
+    let d = ingest::drain(
+        kafka.clone(),
+        &lake,
+        &names,
+        ingest::DrainOptions::rows(700),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!((d.accepted as usize, d.rejected), (events, 1));
     settle::jobs::run::run(
         &lake,

@@ -1,17 +1,17 @@
-//! The lake: rebuild from raw_events, resuming where it left off, removing
-//! files of uncommitted batches, and the same tables on memory:// and S3.
+//! The lake: rebuild from raw_events, resuming where it left off, finishing
+//! a crashed writer's staged files, and the same tables on memory:// and S3.
 
 mod common;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
-use object_store::ObjectStoreExt;
 use settle::bus::memory::MemoryBus;
-use settle::bus::{EventBus, Topics};
+use settle::bus::{EventBus, Message, Meta, Topics};
 use settle::events::Kind;
 use settle::intake::load::load_file;
+use settle::lake::batch::Rows;
+use settle::lake::writer::{self, Encoded};
 use settle::lake::{Lake, commit, ingest, parquet_io};
 
 const TYPED: &str = "SELECT 'payments' AS t, COUNT(*) AS n, SUM(amount) AS s FROM payments
@@ -59,9 +59,15 @@ async fn load_lines(
     load_file(&*bus, &topics, &file, Kind::Order, "default")
         .await
         .unwrap();
-    ingest::drain(bus, lake, &[topics.for_kind(Kind::Order)], 50, None)
-        .await
-        .unwrap()
+    ingest::drain(
+        bus,
+        lake,
+        &[topics.for_kind(Kind::Order)],
+        ingest::DrainOptions::rows(50),
+        None,
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,38 +108,98 @@ async fn loading_again_appends_after_the_committed_offsets_and_never_overwrites(
     assert_eq!(distinct_orders as usize, want.len());
 }
 
+/// Stages `lines` as one batch of partition 0 from `from` on, as a writer
+/// named `writer` that crashed: with its commit record (crashed before moving
+/// the files into place) or without (crashed before committing).
+async fn crashed_batch(
+    lake: &Lake,
+    topic: &str,
+    from: i64,
+    lines: &[String],
+    writer: &str,
+    committed: bool,
+) {
+    let mut rows = Rows::default();
+    for (i, line) in lines.iter().enumerate() {
+        let m = Message {
+            topic: topic.to_string(),
+            partition: 0,
+            offset: from + i as i64,
+            key: format!("k{i}"),
+            meta: Meta {
+                kind: Kind::Order,
+                store_id: "default".into(),
+                origin: format!("crash:{i}"),
+                received_at: 0,
+            },
+            payload: Bytes::from(line.clone()),
+        };
+        rows.add_message(&m, usize::MAX);
+    }
+    let last = from + lines.len() as i64 - 1;
+    let enc = Encoded::new(topic, 0, from, (from, last), &rows).unwrap();
+    let mut files = Vec::new();
+    for (rel, bytes) in &enc.files {
+        parquet_io::put(
+            lake,
+            &writer::staged(topic, 0, from, writer, rel),
+            bytes.clone(),
+        )
+        .await
+        .unwrap();
+        files.push(rel.clone());
+    }
+    if committed {
+        let c = commit::Commit {
+            topic: topic.to_string(),
+            partition: 0,
+            from,
+            first: from,
+            last,
+            accepted: enc.accepted,
+            rejected: enc.rejected,
+            files,
+            bytes: 0,
+            writer: writer.into(),
+            committed_at: 0,
+        };
+        assert!(commit::create(lake, &c).await.unwrap());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn files_of_an_uncommitted_batch_are_removed_before_resuming() {
+async fn a_crashed_writers_staged_files_roll_forward_or_are_dropped() {
     let history = common::history(100, 20, 4);
     let orders = &history.events[&Kind::Order];
     let (dir, lake) = common::temp_lake();
     let first = load_lines(&lake, dir.path(), "a.jsonl", &orders[..40]).await;
-    // A crash left a data file past the committed offsets on partition 0.
-    let committed = commit::committed(&lake).await.unwrap();
     let topic = Topics::default().for_kind(Kind::Order);
-    let last = committed[&(topic.clone(), 0)];
-    let stem = commit::stem(&topic, 0, last + 1, last + 500);
-    let orphan = format!("raw_events/date=2026-06-01/{stem}.parquet");
-    let copy_of = lake.store.list(Some(&lake.path("raw_events")));
-    let some: Vec<_> = copy_of.try_collect().await.unwrap();
-    let bytes: Bytes = lake
-        .store
-        .get(&some[0].location)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    parquet_io::put(&lake, &orphan, bytes).await.unwrap();
-    let second = load_lines(&lake, dir.path(), "b.jsonl", &orders[40..]).await;
+    let from = commit::next_offset(&lake, &topic, 0).await.unwrap();
+    // Crashed after its commit record, before moving files: the batch is in the lake.
+    crashed_batch(&lake, &topic, from, &orders[40..43], "dead2", true).await;
+    // Crashed before its commit record, at the next position: never in the lake.
+    crashed_batch(&lake, &topic, from + 3, &orders[43..45], "dead1", false).await;
+    let ctx = common::ctx(&lake).await;
+    let raw = common::scalar_i64(&common::sql(&ctx, "SELECT COUNT(*) FROM raw_events").await);
+    assert_eq!(raw as u64, first.accepted, "readers never see staged files");
+
+    let second = load_lines(&lake, dir.path(), "b.jsonl", &orders[45..]).await;
     assert!(
-        lake.store.head(&lake.path(&orphan)).await.is_err(),
-        "orphan removed"
+        lake.list("_staging").await.unwrap().is_empty(),
+        "committed staged files moved into place, the uncommitted ones deleted"
     );
     let ctx = common::ctx(&lake).await;
     let raw = common::scalar_i64(&common::sql(&ctx, "SELECT COUNT(*) FROM raw_events").await);
-    assert_eq!(raw as u64, first.accepted + second.accepted);
-    assert_eq!(raw as usize, orders.len());
+    assert_eq!(raw as u64, first.accepted + 3 + second.accepted);
+    assert_eq!(raw as usize, orders.len() - 2);
+    let crashed = common::scalar_i64(
+        &common::sql(
+            &ctx,
+            "SELECT COUNT(*) FROM raw_events WHERE origin LIKE 'crash:%'",
+        )
+        .await,
+    );
+    assert_eq!(crashed, 3, "exactly the committed crashed batch");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

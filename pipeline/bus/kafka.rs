@@ -22,6 +22,8 @@ const KIND: &str = "settle-kind";
 const STORE: &str = "settle-store";
 const ORIGIN: &str = "settle-origin";
 const RECEIVED: &str = "settle-received-at";
+const REASON: &str = "settle-reason";
+const SOURCE: &str = "settle-source";
 
 /// How to reach Kafka.
 #[derive(Debug, Clone)]
@@ -39,7 +41,8 @@ pub struct KafkaConfig {
 }
 
 impl KafkaConfig {
-    fn client(&self) -> ClientConfig {
+    /// librdkafka settings shared by every client: brokers, id, pass-through options.
+    pub fn client(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers)
             .set("client.id", &self.client_id);
@@ -156,15 +159,16 @@ impl KafkaBus {
     }
 }
 
-#[async_trait]
-impl EventBus for KafkaBus {
-    async fn publish(&self, topic: &str, records: Vec<Record>) -> Result<()> {
+impl KafkaBus {
+    /// Produces `records` to `topic`, each with its own extra headers, and
+    /// waits for every acknowledgement.
+    async fn produce(&self, topic: &str, records: &[(&Record, Vec<(&str, String)>)]) -> Result<()> {
         let received: Vec<String> = records
             .iter()
-            .map(|r| r.meta.received_at.to_string())
+            .map(|(r, _)| r.meta.received_at.to_string())
             .collect();
-        let sends = records.iter().zip(&received).map(|(r, received)| {
-            let headers = OwnedHeaders::new_with_capacity(4)
+        let sends = records.iter().zip(&received).map(|((r, extra), received)| {
+            let mut headers = OwnedHeaders::new_with_capacity(4 + extra.len())
                 .insert(Header {
                     key: KIND,
                     value: Some(r.meta.kind.name()),
@@ -181,6 +185,12 @@ impl EventBus for KafkaBus {
                     key: RECEIVED,
                     value: Some(received.as_str()),
                 });
+            for (key, value) in extra {
+                headers = headers.insert(Header {
+                    key,
+                    value: Some(value.as_str()),
+                });
+            }
             let record = FutureRecord::to(topic)
                 .key(r.key.as_str())
                 .payload(r.payload.as_ref())
@@ -191,6 +201,66 @@ impl EventBus for KafkaBus {
             result.map_err(|(e, _)| kafka_err(&format!("producing to {topic}"), e))?;
         }
         Ok(())
+    }
+
+    /// Produces rejected events to the dead-letter topic: the original key,
+    /// body and headers plus `settle-reason` and `settle-source` (topic/partition@offset).
+    pub async fn dead_letters(&self, letters: &[DeadLetter]) -> Result<()> {
+        let items: Vec<(&Record, Vec<(&str, String)>)> = letters
+            .iter()
+            .map(|l| {
+                (
+                    &l.record,
+                    vec![(REASON, l.reason.clone()), (SOURCE, l.source.clone())],
+                )
+            })
+            .collect();
+        self.produce(&self.topics.dlq(), &items).await
+    }
+
+    /// The topic names this bus uses.
+    pub fn topics(&self) -> &Topics {
+        &self.topics
+    }
+
+    /// The connection settings.
+    pub fn config(&self) -> &KafkaConfig {
+        &self.config
+    }
+
+    /// Decodes a consumed message's key, headers and body.
+    pub fn message_of(&self, m: &rdkafka::message::BorrowedMessage) -> Message {
+        Message {
+            topic: m.topic().to_string(),
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .unwrap_or_default(),
+            meta: self.meta_of(m),
+            payload: Bytes::copy_from_slice(m.payload().unwrap_or_default()),
+        }
+    }
+}
+
+/// A rejected event on its way to the dead-letter topic.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    /// The event as it arrived.
+    pub record: Record,
+    /// Why it was rejected.
+    pub reason: String,
+    /// Where it was read: `topic/partition@offset`.
+    pub source: String,
+}
+
+#[async_trait]
+impl EventBus for KafkaBus {
+    async fn publish(&self, topic: &str, records: Vec<Record>) -> Result<()> {
+        let items: Vec<(&Record, Vec<(&str, String)>)> =
+            records.iter().map(|r| (r, Vec::new())).collect();
+        self.produce(topic, &items).await
     }
 
     async fn partitions(&self, topic: &str) -> Result<i32> {
@@ -229,17 +299,7 @@ impl EventBus for KafkaBus {
                 }
                 Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
                 Some(Err(e)) => return Err(kafka_err(&format!("reading {topic}/{partition}"), e)),
-                Some(Ok(m)) => out.push(Message {
-                    topic: m.topic().to_string(),
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    key: m
-                        .key()
-                        .map(|k| String::from_utf8_lossy(k).into_owned())
-                        .unwrap_or_default(),
-                    meta: self.meta_of(&m),
-                    payload: Bytes::copy_from_slice(m.payload().unwrap_or_default()),
-                }),
+                Some(Ok(m)) => out.push(self.message_of(&m)),
             }
         }
         Ok(out)

@@ -18,7 +18,7 @@ use futures::TryStreamExt;
 use super::contracts::Contract;
 use super::{Error, Result, queries, spec};
 use crate::lake::Lake;
-use crate::lake::tables::{EVENT_TABLES, schema_of};
+use crate::lake::tables::{EVENT_TABLES, TYPED_TABLES, schema_of};
 
 fn sql_err(query: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> Error + '_ {
     move |source| Error::Sql {
@@ -49,6 +49,9 @@ pub async fn open(lake: &Lake, opts: &Options) -> Result<SessionContext> {
         let schema = schema_of(table).expect("every event table has a schema");
         register_listing(&ctx, lake, table, Some(schema)).await?;
     }
+    for table in TYPED_TABLES {
+        register_delivered_once(&ctx, table).await?;
+    }
     for job in spec::all()? {
         if has_files(lake, &job.output).await? {
             register_listing(&ctx, lake, &job.output, None).await?;
@@ -72,6 +75,27 @@ pub async fn open(lake: &Lake, opts: &Options) -> Result<SessionContext> {
             .map_err(sql_err(name))?;
     }
     Ok(ctx)
+}
+
+/// Stripe (and other senders) deliver some events twice. raw_events keeps
+/// every delivery; a typed row depends only on its event, so a redelivery
+/// yields an identical row, and the typed table shows it once.
+async fn register_delivered_once(ctx: &SessionContext, table: &str) -> Result<()> {
+    let all = format!("{table}_deliveries");
+    let provider = ctx
+        .deregister_table(table)
+        .map_err(sql_err(table))?
+        .expect("typed tables are registered first");
+    ctx.register_table(all.as_str(), provider)
+        .map_err(sql_err(table))?;
+    let once = ctx
+        .table(all.as_str())
+        .await
+        .and_then(|df| df.distinct())
+        .map_err(sql_err(table))?;
+    ctx.register_table(table, once.into_view())
+        .map_err(sql_err(table))?;
+    Ok(())
 }
 
 async fn has_files(lake: &Lake, table: &str) -> Result<bool> {

@@ -3,7 +3,7 @@
 use super::table::Micros;
 use super::tables::*;
 use crate::bus::Message;
-use crate::events::decode::{Typed, decode};
+use crate::events::decode::{Rejection, Typed, decode};
 
 /// Rows for every event table, from one batch of bus messages.
 #[derive(Debug, Default)]
@@ -45,19 +45,26 @@ impl Rows {
         }
     }
 
-    /// Decodes one bus message: its raw row and typed rows, or a `rejected` row.
-    pub fn add_message(&mut self, m: &Message) {
-        let (result, payload) = match std::str::from_utf8(&m.payload) {
-            Ok(t) => (decode(m.meta.kind, t, &m.meta.store_id), t.to_owned()),
-            Err(e) => (
-                Err(crate::events::decode::Rejection::new(format!(
-                    "{} body is not UTF-8 text ({e})",
-                    m.meta.kind.contract()
-                ))),
-                String::from_utf8_lossy(&m.payload).into_owned(),
-            ),
+    /// Decodes one bus message: its raw row and typed rows, or a `rejected`
+    /// row. Bodies above `max_bytes` are rejected without decoding.
+    pub fn add_message(&mut self, m: &Message, max_bytes: usize) {
+        if m.payload.len() > max_bytes {
+            let reason = format!(
+                "{} body is {} bytes, above the {max_bytes}-byte limit ([ingest] max_event_bytes); \
+                 split the event or raise the limit",
+                m.meta.kind.contract(),
+                m.payload.len()
+            );
+            return self.reject(m, Rejection::new(reason));
+        }
+        let text = match std::str::from_utf8(&m.payload) {
+            Ok(t) => t,
+            Err(e) => {
+                let reason = format!("{} body is not UTF-8 text ({e})", m.meta.kind.contract());
+                return self.reject(m, Rejection::new(reason));
+            }
         };
-        match result {
+        match decode(m.meta.kind, text, &m.meta.store_id) {
             Ok(d) => {
                 self.raw.push(RawEventRow {
                     store_id: d.store_id,
@@ -68,7 +75,7 @@ impl Rows {
                     occurred_at: d.occurred_at,
                     received_at: Micros(m.meta.received_at),
                     origin: m.meta.origin.clone(),
-                    payload,
+                    payload: text.to_owned(),
                     topic: m.topic.clone(),
                     partition: m.partition,
                     offset: m.offset,
@@ -77,20 +84,25 @@ impl Rows {
                     self.push(t);
                 }
             }
-            Err(r) => self.rejected.push(RejectedRow {
-                store_id: r.store_id,
-                source: m.meta.kind.source().into(),
-                kind: m.meta.kind.contract().into(),
-                event_id: r.event_id,
-                origin: m.meta.origin.clone(),
-                reason: format!("{}: {}", m.meta.origin, r.reason),
-                payload,
-                received_at: Micros(m.meta.received_at),
-                topic: m.topic.clone(),
-                partition: m.partition,
-                offset: m.offset,
-            }),
+            Err(r) => self.reject(m, r),
         }
+    }
+
+    /// Keeps `m` in `rejected` with the reason.
+    pub fn reject(&mut self, m: &Message, r: Rejection) {
+        self.rejected.push(RejectedRow {
+            store_id: r.store_id,
+            source: m.meta.kind.source().into(),
+            kind: m.meta.kind.contract().into(),
+            event_id: r.event_id,
+            origin: m.meta.origin.clone(),
+            reason: format!("{}: {}", m.meta.origin, r.reason),
+            payload: String::from_utf8_lossy(&m.payload).into_owned(),
+            received_at: Micros(m.meta.received_at),
+            topic: m.topic.clone(),
+            partition: m.partition,
+            offset: m.offset,
+        })
     }
 
     /// Messages accounted for (accepted plus rejected).

@@ -1,18 +1,20 @@
 //! Commit records: the lake's own record of which bus positions it holds.
 //!
-//! A batch's data files are written first, then `_commits/{topic}/{partition}/{last}.json`.
-//! On start the writer resumes after the highest committed offset and deletes
-//! data files of uncommitted batches, so a crash at any point neither loses nor
-//! duplicates an event.
+//! Per topic partition the records form a chain: each batch starts (`from`)
+//! one past the previous batch's `last`, and its record is created at
+//! `_commits/{topic}/{partition}/{from:020}.json` with a create-if-absent PUT.
+//! Two writers that both think they own a partition (a rebalance in flight, a
+//! stale process) race for the same name; exactly one wins, the other drops
+//! its batch. The record lists the batch's files, which are staged first and
+//! moved into the table folders only after the record exists (see
+//! [`super::writer`]), so readers never see a file of an uncommitted batch.
 
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use object_store::ObjectStoreExt;
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
-use super::parquet_io::put;
-use super::tables::EVENT_TABLES;
 use super::{Error, Lake, Result};
 
 /// What one committed batch holds.
@@ -22,6 +24,8 @@ pub struct Commit {
     pub topic: String,
     /// Bus partition.
     pub partition: i32,
+    /// Where the batch starts in the chain: one past the previous batch's `last`.
+    pub from: i64,
     /// First offset in the batch.
     pub first: i64,
     /// Last offset in the batch (inclusive).
@@ -30,8 +34,14 @@ pub struct Commit {
     pub accepted: u64,
     /// Events rejected.
     pub rejected: u64,
-    /// Data files written, relative to the lake root.
+    /// Data files, relative to the lake root (their final places).
     pub files: Vec<String>,
+    /// Bytes of all data files.
+    pub bytes: u64,
+    /// The writer that staged the files (names its staging files).
+    pub writer: String,
+    /// When the record was written, microseconds since the epoch.
+    pub committed_at: i64,
 }
 
 /// The file stem shared by every data file of one batch.
@@ -49,11 +59,68 @@ pub fn parse_stem(file_name: &str) -> Option<(String, i32, i64, i64)> {
     Some((parts.next()?.to_string(), partition, first, last))
 }
 
-/// Records a batch as committed (after all its files are written).
-pub async fn write(lake: &Lake, c: &Commit) -> Result<()> {
-    let rel = format!("_commits/{}/{}/{:020}.json", c.topic, c.partition, c.last);
+/// The folder of one partition's records.
+pub fn dir(topic: &str, partition: i32) -> String {
+    format!("_commits/{topic}/{partition}")
+}
+
+/// The record of the batch starting at `from`.
+pub fn path(topic: &str, partition: i32, from: i64) -> String {
+    format!("{}/{from:020}.json", dir(topic, partition))
+}
+
+/// Creates `c`'s record unless one already starts at `c.from`. Returns false
+/// when another writer got there first (this batch must be dropped).
+pub async fn create(lake: &Lake, c: &Commit) -> Result<bool> {
     let body = serde_json::to_vec(c).expect("commit serializes");
-    put(lake, &rel, Bytes::from(body)).await
+    let opts = PutOptions {
+        mode: PutMode::Create,
+        ..Default::default()
+    };
+    let at = lake.path(&path(&c.topic, c.partition, c.from));
+    match lake
+        .store
+        .put_opts(&at, PutPayload::from_bytes(Bytes::from(body)), opts)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn read(lake: &Lake, location: &object_store::path::Path) -> Result<Commit> {
+    let bytes = lake.store.get(location).await?.bytes().await?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::BadCommit {
+        path: location.to_string(),
+        why: e.to_string(),
+    })
+}
+
+/// The record of the batch starting at `from`, if any.
+pub async fn get(lake: &Lake, topic: &str, partition: i32, from: i64) -> Result<Option<Commit>> {
+    match read(lake, &lake.path(&path(topic, partition, from))).await {
+        Ok(c) => Ok(Some(c)),
+        Err(Error::Store(object_store::Error::NotFound { .. })) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The newest record of one partition (the end of its chain), if any:
+/// one LIST and one GET, however long the chain.
+pub async fn newest(lake: &Lake, topic: &str, partition: i32) -> Result<Option<Commit>> {
+    let metas = lake.list(&dir(topic, partition)).await?;
+    match metas.iter().max_by(|a, b| a.location.cmp(&b.location)) {
+        Some(m) => Ok(Some(read(lake, &m.location).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Where the next batch of a partition starts: one past the chain's end.
+pub async fn next_offset(lake: &Lake, topic: &str, partition: i32) -> Result<i64> {
+    Ok(newest(lake, topic, partition)
+        .await?
+        .map_or(0, |c| c.last + 1))
 }
 
 /// Every commit record in the lake.
@@ -61,12 +128,7 @@ pub async fn all(lake: &Lake) -> Result<Vec<Commit>> {
     let metas = lake.list("_commits").await?;
     let mut out = Vec::with_capacity(metas.len());
     for m in metas {
-        let bytes = lake.store.get(&m.location).await?.bytes().await?;
-        let c: Commit = serde_json::from_slice(&bytes).map_err(|e| Error::BadCommit {
-            path: m.location.to_string(),
-            why: e.to_string(),
-        })?;
-        out.push(c);
+        out.push(read(lake, &m.location).await?);
     }
     out.sort_by(|a, b| (&a.topic, a.partition, a.first).cmp(&(&b.topic, b.partition, b.first)));
     Ok(out)
@@ -74,10 +136,39 @@ pub async fn all(lake: &Lake) -> Result<Vec<Commit>> {
 
 /// The highest committed offset per (topic, partition).
 pub async fn committed(lake: &Lake) -> Result<HashMap<(String, i32), i64>> {
-    let mut out: HashMap<(String, i32), i64> = HashMap::new();
-    for c in all(lake).await? {
-        let e = out.entry((c.topic, c.partition)).or_insert(c.last);
-        *e = (*e).max(c.last);
+    Ok(newest_per_partition(lake)
+        .await?
+        .into_iter()
+        .map(|(k, c)| (k, c.last))
+        .collect())
+}
+
+/// The newest record per (topic, partition).
+pub async fn newest_per_partition(lake: &Lake) -> Result<HashMap<(String, i32), Commit>> {
+    let metas = lake.list("_commits").await?;
+    let mut newest: HashMap<(String, i32), object_store::path::Path> = HashMap::new();
+    for m in metas {
+        let parts: Vec<_> = m.location.parts().collect();
+        let n = parts.len();
+        if n < 3 {
+            continue;
+        }
+        let (Some(topic), Ok(partition)) = (
+            Some(parts[n - 3].as_ref().to_string()),
+            parts[n - 2].as_ref().parse::<i32>(),
+        ) else {
+            continue;
+        };
+        let e = newest
+            .entry((topic, partition))
+            .or_insert(m.location.clone());
+        if m.location > *e {
+            *e = m.location;
+        }
+    }
+    let mut out = HashMap::with_capacity(newest.len());
+    for (k, loc) in newest {
+        out.insert(k, read(lake, &loc).await?);
     }
     Ok(out)
 }
@@ -89,32 +180,6 @@ pub async fn next_offsets(lake: &Lake) -> Result<HashMap<(String, i32), i64>> {
         .into_iter()
         .map(|(k, v)| (k, v + 1))
         .collect())
-}
-
-/// Deletes data files of `topic`/`partition` that start after `committed`
-/// (left by a batch that crashed before its commit record). Returns how many.
-pub async fn remove_uncommitted(
-    lake: &Lake,
-    topic: &str,
-    partition: i32,
-    committed: Option<i64>,
-) -> Result<usize> {
-    let mut removed = 0;
-    for table in EVENT_TABLES {
-        for f in lake.list(table).await? {
-            let Some(name) = f.location.filename() else {
-                continue;
-            };
-            let Some((t, p, first, _)) = parse_stem(name) else {
-                continue;
-            };
-            if t == topic && p == partition && committed.is_none_or(|c| first > c) {
-                lake.store.delete(&f.location).await?;
-                removed += 1;
-            }
-        }
-    }
-    Ok(removed)
 }
 
 #[cfg(test)]
@@ -133,5 +198,33 @@ mod tests {
             Some(("settle.stripe-events".into(), 3, 10, 19))
         );
         assert_eq!(parse_stem("junk.parquet"), None);
+    }
+
+    fn record(from: i64, last: i64, writer: &str) -> Commit {
+        Commit {
+            topic: "t.x".into(),
+            partition: 2,
+            from,
+            first: from,
+            last,
+            accepted: (last - from + 1) as u64,
+            rejected: 0,
+            files: vec![],
+            bytes: 0,
+            writer: writer.into(),
+            committed_at: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_one_writer_creates_a_chain_position() {
+        let lake = Lake::open("memory://").unwrap();
+        assert!(create(&lake, &record(0, 9, "a")).await.unwrap());
+        assert!(!create(&lake, &record(0, 4, "b")).await.unwrap());
+        assert!(create(&lake, &record(10, 19, "a")).await.unwrap());
+        assert_eq!(get(&lake, "t.x", 2, 0).await.unwrap().unwrap().writer, "a");
+        assert_eq!(next_offset(&lake, "t.x", 2).await.unwrap(), 20);
+        assert_eq!(next_offset(&lake, "t.x", 3).await.unwrap(), 0);
+        assert_eq!(committed(&lake).await.unwrap()[&("t.x".into(), 2)], 19);
     }
 }

@@ -1,35 +1,35 @@
-//! Bus to lake: read each topic partition from where the lake left off,
-//! decode, write every table's files, then commit.
+//! Bus to lake, once through: read each topic partition from where the lake
+//! left off to the bus's current end, decode, and write batch by batch
+//! (the embedded default and `settle load`; `settle ingest` is the daemon).
 
 use std::sync::Arc;
 
 use indicatif::ProgressBar;
 
 use super::batch::Rows;
-use super::commit::{self, Commit};
-use super::parquet_io::write_table;
-use super::{Lake, Result};
+use super::parquet_io::put;
+use super::writer::{self, Encoded, Outcome, encode_rows, encode_typed};
+use super::{Error, Lake, Result};
 use crate::bus::EventBus;
 
-/// Writes all tables of a batch's rows under one file stem. Returns the files.
+/// Writes all tables of a batch's rows under one file stem, directly into
+/// the table folders (no commit). Returns the files.
 pub async fn write_rows(lake: &Lake, rows: &Rows, stem: &str) -> Result<Vec<String>> {
-    let mut files = write_table(lake, &rows.raw, stem).await?;
-    files.extend(write_table(lake, &rows.rejected, stem).await?);
-    files.extend(write_typed(lake, rows, stem).await?);
-    Ok(files)
+    put_all(lake, encode_rows(rows, stem)?).await
 }
 
-/// Writes the typed tables of a batch's rows under one file stem.
+/// Writes the typed tables of a batch's rows under one file stem, directly.
 pub async fn write_typed(lake: &Lake, rows: &Rows, stem: &str) -> Result<Vec<String>> {
-    let mut files = write_table(lake, &rows.payments, stem).await?;
-    files.extend(write_table(lake, &rows.refunds, stem).await?);
-    files.extend(write_table(lake, &rows.invoices, stem).await?);
-    files.extend(write_table(lake, &rows.customers, stem).await?);
-    files.extend(write_table(lake, &rows.orders, stem).await?);
-    files.extend(write_table(lake, &rows.order_lines, stem).await?);
-    files.extend(write_table(lake, &rows.tracking, stem).await?);
-    files.extend(write_table(lake, &rows.remittances, stem).await?);
-    Ok(files)
+    put_all(lake, encode_typed(rows, stem)?).await
+}
+
+async fn put_all(lake: &Lake, files: Vec<(String, bytes::Bytes)>) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(files.len());
+    for (rel, bytes) in files {
+        put(lake, &rel, bytes).await?;
+        out.push(rel);
+    }
+    Ok(out)
 }
 
 /// Totals of one drain.
@@ -43,34 +43,60 @@ pub struct Drained {
     pub batches: u64,
 }
 
+/// How a drain batches and limits events.
+#[derive(Debug, Clone, Copy)]
+pub struct DrainOptions {
+    /// A batch holds at most this many events.
+    pub max_rows: usize,
+    /// Bodies above this many bytes are rejected.
+    pub max_event_bytes: usize,
+}
+
+impl DrainOptions {
+    /// Batches of `max_rows`, the default body limit.
+    pub fn rows(max_rows: usize) -> Self {
+        DrainOptions {
+            max_rows,
+            max_event_bytes: crate::config::IngestSettings::default().max_event_bytes,
+        }
+    }
+}
+
+/// A fresh writer name: names this process's staged files.
+pub fn writer_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
 /// Reads every partition of `topics` from the lake's next offset to the bus's
-/// current end, in batches of at most `max_rows`, writing and committing each.
+/// current end, in batches, writing and committing each.
 pub async fn drain(
     bus: Arc<dyn EventBus>,
     lake: &Lake,
     topics: &[String],
-    max_rows: usize,
+    opts: DrainOptions,
     progress: Option<ProgressBar>,
 ) -> Result<Drained> {
-    let next = commit::next_offsets(lake).await?;
+    let me = writer_id();
     let mut tasks = tokio::task::JoinSet::new();
     for topic in topics {
         for partition in 0..bus.partitions(topic).await? {
-            let start = next.get(&(topic.clone(), partition)).copied();
-            let (bus, lake, topic, progress) =
-                (bus.clone(), lake.clone(), topic.clone(), progress.clone());
+            let (bus, lake, topic, progress, me) = (
+                bus.clone(),
+                lake.clone(),
+                topic.clone(),
+                progress.clone(),
+                me.clone(),
+            );
             tasks.spawn(async move {
-                commit::remove_uncommitted(&lake, &topic, partition, start.map(|s| s - 1)).await?;
-                drain_partition(
-                    &*bus,
-                    &lake,
-                    &topic,
+                let start = writer::recover(&lake, &topic, partition).await?.next;
+                let part = Partition {
+                    bus: &*bus,
+                    lake: &lake,
+                    topic: &topic,
                     partition,
-                    start.unwrap_or(0),
-                    max_rows,
-                    progress,
-                )
-                .await
+                    writer: &me,
+                };
+                part.drain(start, opts, progress).await
             });
         }
     }
@@ -84,52 +110,64 @@ pub async fn drain(
     Ok(total)
 }
 
-async fn drain_partition(
-    bus: &dyn EventBus,
-    lake: &Lake,
-    topic: &str,
+struct Partition<'a> {
+    bus: &'a dyn EventBus,
+    lake: &'a Lake,
+    topic: &'a str,
     partition: i32,
-    mut offset: i64,
-    max_rows: usize,
-    progress: Option<ProgressBar>,
-) -> Result<Drained> {
-    let end = bus.end_offset(topic, partition).await?;
-    let mut total = Drained::default();
-    while offset < end {
-        let msgs = bus.fetch(topic, partition, offset, max_rows).await?;
-        let (Some(first), Some(last)) = (msgs.first(), msgs.last()) else {
-            break;
-        };
-        let (first, last) = (first.offset, last.offset);
-        let count = msgs.len() as u64;
-        let rows = tokio::task::spawn_blocking(move || {
-            let mut rows = Rows::default();
-            for m in &msgs {
-                rows.add_message(m);
+    writer: &'a str,
+}
+
+impl Partition<'_> {
+    async fn drain(
+        &self,
+        mut from: i64,
+        opts: DrainOptions,
+        progress: Option<ProgressBar>,
+    ) -> Result<Drained> {
+        let end = self.bus.end_offset(self.topic, self.partition).await?;
+        let mut total = Drained::default();
+        while from < end {
+            let msgs = self
+                .bus
+                .fetch(self.topic, self.partition, from, opts.max_rows)
+                .await?;
+            let (Some(first), Some(last)) = (msgs.first(), msgs.last()) else {
+                break;
+            };
+            let range = (first.offset, last.offset);
+            let count = msgs.len() as u64;
+            let (topic, partition) = (self.topic.to_string(), self.partition);
+            let batch = tokio::task::spawn_blocking(move || {
+                let mut rows = Rows::default();
+                for m in &msgs {
+                    rows.add_message(m, opts.max_event_bytes);
+                }
+                Encoded::new(&topic, partition, from, range, &rows)
+            })
+            .await
+            .expect("encode task panicked")?;
+            match writer::write_batch(self.lake, batch, self.writer).await? {
+                Outcome::Committed(c) => {
+                    total.accepted += c.accepted;
+                    total.rejected += c.rejected;
+                    total.batches += 1;
+                }
+                Outcome::Fenced => {
+                    return Err(Error::Fenced {
+                        topic: self.topic.to_string(),
+                        partition: self.partition,
+                        from,
+                    });
+                }
             }
-            rows
-        })
-        .await
-        .expect("decode task panicked");
-        let stem = commit::stem(topic, partition, first, last);
-        let files = write_rows(lake, &rows, &stem).await?;
-        let c = Commit {
-            topic: topic.to_string(),
-            partition,
-            first,
-            last,
-            accepted: rows.raw.len() as u64,
-            rejected: rows.rejected.len() as u64,
-            files,
-        };
-        commit::write(lake, &c).await?;
-        total.accepted += c.accepted;
-        total.rejected += c.rejected;
-        total.batches += 1;
-        if let Some(p) = &progress {
-            p.inc(count);
+            if let Some(p) = &progress {
+                p.inc(count);
+            }
+            from = range.1 + 1;
         }
-        offset = last + 1;
+        // Staged files of a crashed writer at a position this drain now holds.
+        writer::cleanup(self.lake, self.topic, self.partition).await?;
+        Ok(total)
     }
-    Ok(total)
 }

@@ -9,6 +9,7 @@ pub mod parquet_io;
 pub mod rebuild;
 pub mod table;
 pub mod tables;
+pub mod writer;
 
 use std::sync::Arc;
 
@@ -49,6 +50,19 @@ pub enum Error {
         path: String,
         /// What was wrong.
         why: String,
+    },
+    /// Another writer committed the batch starting at `from` first.
+    #[error(
+        "another writer committed {topic}/{partition} from offset {from} first; \
+         run one writer per partition (settle ingest uses a consumer group for that)"
+    )]
+    Fenced {
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: i32,
+        /// Chain position.
+        from: i64,
     },
     /// Local I/O failed.
     #[error("{path}: {source}")]

@@ -82,19 +82,28 @@ pub async fn put(lake: &Lake, rel: &str, bytes: Bytes) -> Result<()> {
     Ok(())
 }
 
-/// Writes `rows` of table `T` as `T/date=D/{stem}.parquet`, one file per date.
-/// Returns the relative paths written.
-pub async fn write_table<T: Table>(lake: &Lake, rows: &[T], stem: &str) -> Result<Vec<String>> {
+/// Encodes `rows` of table `T` as `T/date=D/{stem}.parquet`, one file per
+/// date. Returns (relative path, file bytes) pairs; CPU only, no I/O.
+pub fn encode_table<T: Table>(rows: &[T], stem: &str) -> Result<Vec<(String, Bytes)>> {
     let mut by_day: BTreeMap<i64, Vec<&T>> = BTreeMap::new();
     for r in rows {
         let day = r.partition_time().0.div_euclid(MICROS_PER_DAY);
         by_day.entry(day).or_default().push(r);
     }
-    let mut written = Vec::with_capacity(by_day.len());
+    let mut out = Vec::with_capacity(by_day.len());
     for (day, rows) in by_day {
         let bytes = encode(&[to_batch(&rows)?])?;
         let date = date_of(Micros(day * MICROS_PER_DAY));
-        let rel = format!("{}/date={date}/{stem}.parquet", T::NAME);
+        out.push((format!("{}/date={date}/{stem}.parquet", T::NAME), bytes));
+    }
+    Ok(out)
+}
+
+/// Writes `rows` of table `T` as `T/date=D/{stem}.parquet`, one file per date.
+/// Returns the relative paths written.
+pub async fn write_table<T: Table>(lake: &Lake, rows: &[T], stem: &str) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    for (rel, bytes) in encode_table(rows, stem)? {
         put(lake, &rel, bytes).await?;
         written.push(rel);
     }

@@ -39,9 +39,15 @@ pub async fn build_lake(lake: &Lake, history: &History, max_rows: usize) -> inge
         .await
         .unwrap();
     let names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-    let drained = ingest::drain(bus, lake, &names, max_rows, None)
-        .await
-        .unwrap();
+    let drained = ingest::drain(
+        bus,
+        lake,
+        &names,
+        ingest::DrainOptions::rows(max_rows),
+        None,
+    )
+    .await
+    .unwrap();
     settle::jobs::run::run(lake, &spec::all().unwrap(), &Options::default())
         .await
         .unwrap();

@@ -1,0 +1,444 @@
+//! `settle ingest`: the bus-to-lake daemon. One consumer in a consumer group
+//! reads every event topic; per partition, events collect until `max_rows` or
+//! `max_age`, then a writer task commits the batch to the lake exactly once
+//! (see `lake::writer`). The lake, not the group, says where each partition
+//! resumes; group offsets are committed after the files, for lag monitoring.
+
+pub mod context;
+pub mod http;
+pub mod metrics;
+pub mod status;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::Offset;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::Message as _;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use self::context::{Assignments, IngestContext};
+use self::http::Health;
+use self::metrics::Metrics;
+use self::writer::{Job, Report, Shared};
+use crate::bus::kafka::{KafkaBus, KafkaConfig};
+use crate::bus::{Message, Topics};
+use crate::events::Kind;
+use crate::lake::Lake;
+
+/// Errors that stop the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Kafka refused (brokers down, bad settings).
+    #[error("kafka: {0}; check [bus] brokers and librdkafka settings")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// The bus failed.
+    #[error("bus: {0}")]
+    Bus(#[from] crate::bus::Error),
+    /// The lake failed.
+    #[error("lake: {0}")]
+    Lake(#[from] crate::lake::Error),
+    /// A partition could not be recovered or resynced.
+    #[error("{0}")]
+    Fatal(String),
+    /// The HTTP listener could not start.
+    #[error("listening on {addr}: {source}; pick a free address with --listen")]
+    Listen {
+        /// Address.
+        addr: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How the daemon runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Brokers and client settings.
+    pub kafka: KafkaConfig,
+    /// Topic names.
+    pub topics: Topics,
+    /// Consumer group.
+    pub group_id: String,
+    /// A batch closes at this many events.
+    pub max_rows: usize,
+    /// A batch closes when its first event has waited this long.
+    pub max_age: Duration,
+    /// Bodies above this go to the DLQ.
+    pub max_event_bytes: usize,
+    /// When buffered events of all partitions exceed this, the biggest batch closes.
+    pub max_buffered_bytes: usize,
+}
+
+/// Totals of one run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Summary {
+    /// Events committed to raw_events.
+    pub written: u64,
+    /// Events committed to rejected.
+    pub rejected: u64,
+    /// Batches committed.
+    pub batches: u64,
+    /// Batches fenced.
+    pub fenced: u64,
+}
+
+/// A partition's open batch.
+struct Open {
+    generation: u64,
+    lineage: u64,
+    /// Chain position the open batch starts at.
+    from: i64,
+    /// Offsets below this are in the lake or in this process already.
+    next: i64,
+    msgs: Vec<Message>,
+    bytes: usize,
+    opened: Instant,
+}
+
+impl Open {
+    fn new(generation: u64, lineage: u64, from: i64) -> Self {
+        Open {
+            generation,
+            lineage,
+            from,
+            next: from,
+            msgs: Vec::new(),
+            bytes: 0,
+            opened: Instant::now(),
+        }
+    }
+}
+
+type Key = (String, i32);
+
+struct Daemon {
+    cfg: Config,
+    shared: Shared,
+    consumer: Arc<StreamConsumer<IngestContext>>,
+    assignments: Arc<Assignments>,
+    open: HashMap<Key, Open>,
+    buffered: usize,
+    writers: HashMap<Key, mpsc::Sender<Job>>,
+    tasks: tokio::task::JoinSet<()>,
+    reports_tx: mpsc::UnboundedSender<Report>,
+    lineages: u64,
+    summary: Summary,
+    /// Where the lake's chain continues, per partition, as far as this process knows.
+    lake_next: HashMap<Key, i64>,
+}
+
+/// Runs until `shutdown` is cancelled; then closes every open batch, waits
+/// for the writers and commits group offsets.
+pub async fn run(
+    lake: Lake,
+    cfg: Config,
+    health: Arc<Health>,
+    shutdown: CancellationToken,
+) -> Result<Summary> {
+    let bus = Arc::new(KafkaBus::new(cfg.kafka.clone(), cfg.topics.clone())?);
+    let assignments = Arc::new(Assignments::default());
+    let context = IngestContext {
+        lake: lake.clone(),
+        assignments: assignments.clone(),
+    };
+    let mut client = cfg.kafka.client();
+    client
+        .set("group.id", &cfg.group_id)
+        .set("enable.auto.commit", "true")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest");
+    for (k, v) in [
+        ("queued.max.messages.kbytes", "32768"),
+        ("session.timeout.ms", "10000"),
+    ] {
+        if !cfg.kafka.options.contains_key(k) {
+            client.set(k, v);
+        }
+    }
+    let consumer: StreamConsumer<IngestContext> = client.create_with_context(context)?;
+    let consumer = Arc::new(consumer);
+    let names: Vec<String> = Kind::ALL.iter().map(|k| cfg.topics.for_kind(*k)).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    consumer.subscribe(&refs)?;
+    lake.list("_commits").await?;
+    {
+        let c = consumer.clone();
+        tokio::task::spawn_blocking(move || c.fetch_metadata(None, Duration::from_secs(10)))
+            .await
+            .expect("metadata task panicked")?;
+    }
+    health
+        .ready
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(group = %cfg.group_id, topics = ?names, "ingesting");
+    let (reports_tx, mut reports) = mpsc::unbounded_channel();
+    let shared = Shared {
+        lake,
+        bus,
+        writer_id: crate::lake::ingest::writer_id(),
+        max_event_bytes: cfg.max_event_bytes,
+        health: health.clone(),
+        shutdown: shutdown.clone(),
+    };
+    let mut d = Daemon {
+        cfg,
+        shared,
+        consumer: consumer.clone(),
+        assignments,
+        open: HashMap::new(),
+        buffered: 0,
+        writers: HashMap::new(),
+        tasks: tokio::task::JoinSet::new(),
+        reports_tx,
+        lineages: 0,
+        summary: Summary::default(),
+        lake_next: HashMap::new(),
+    };
+    let tick_every = (d.cfg.max_age / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
+    let mut tick = tokio::time::interval(tick_every);
+    let mut lag_tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            m = consumer.recv() => match m {
+                Ok(m) => d.on_message(&m).await,
+                Err(e) => tracing::warn!(error = %e, "consuming"),
+            },
+            Some(r) = reports.recv() => d.on_report(r).await?,
+            _ = tick.tick() => {
+                health.beat();
+                if let Some(why) = d.assignments.fatal.lock().expect("fatal lock").take() {
+                    return Err(Error::Fatal(why));
+                }
+                d.close_aged().await;
+            }
+            _ = lag_tick.tick() => d.report_lag(),
+        }
+    }
+    health
+        .stopping
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!("stopping: closing open batches");
+    let keys: Vec<Key> = d.open.keys().cloned().collect();
+    for k in keys {
+        d.close(&k).await;
+    }
+    d.writers.clear();
+    while d.tasks.join_next().await.is_some() {}
+    while let Ok(r) = reports.try_recv() {
+        d.on_report(r).await?;
+    }
+    if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+        tracing::debug!(error = %e, "final group offset commit");
+    }
+    Ok(d.summary)
+}
+
+impl Daemon {
+    async fn on_message(&mut self, m: &rdkafka::message::BorrowedMessage<'_>) {
+        let (topic, partition, offset) = (m.topic(), m.partition(), m.offset());
+        let Some(a) = self.assignments.get(topic, partition) else {
+            return; // revoked meanwhile
+        };
+        let key = (topic.to_string(), partition);
+        let lineages = &mut self.lineages;
+        let open = self.open.entry(key.clone()).or_insert_with(|| {
+            *lineages += 1;
+            Open::new(a.generation, *lineages, a.from)
+        });
+        if open.generation != a.generation {
+            // Reassigned: whatever was buffered is read again from the lake's position.
+            self.buffered -= open.bytes;
+            *lineages += 1;
+            *open = Open::new(a.generation, *lineages, a.from);
+        }
+        if offset < open.next {
+            return; // in the lake or in this batch already
+        }
+        let msg = self.shared.bus.message_of(m);
+        if open.msgs.is_empty() {
+            open.opened = Instant::now();
+        }
+        open.next = offset + 1;
+        open.bytes += msg.payload.len();
+        self.buffered += msg.payload.len();
+        open.msgs.push(msg);
+        self.shared
+            .health
+            .metrics
+            .consumed
+            .get_or_create(&Metrics::topic(topic))
+            .inc();
+        if open.msgs.len() >= self.cfg.max_rows {
+            self.close(&key).await;
+        } else if self.buffered > self.cfg.max_buffered_bytes {
+            let biggest = self
+                .open
+                .iter()
+                .max_by_key(|(_, o)| o.bytes)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = biggest {
+                self.close(&k).await;
+            }
+        }
+    }
+
+    /// Hands a partition's open batch to its writer.
+    async fn close(&mut self, key: &Key) {
+        let Some(open) = self.open.get_mut(key) else {
+            return;
+        };
+        if open.msgs.is_empty() {
+            return;
+        }
+        let job = Job {
+            generation: open.generation,
+            lineage: open.lineage,
+            from: open.from,
+            msgs: std::mem::take(&mut open.msgs),
+            closed: Instant::now(),
+        };
+        self.buffered -= open.bytes;
+        open.bytes = 0;
+        open.from = open.next;
+        let sender = match self.writers.get(key) {
+            Some(s) => s.clone(),
+            None => {
+                let (tx, rx) = mpsc::channel(1);
+                self.tasks.spawn(writer::run(
+                    self.shared.clone(),
+                    rx,
+                    self.reports_tx.clone(),
+                ));
+                self.writers.insert(key.clone(), tx.clone());
+                tx
+            }
+        };
+        if sender.send(job).await.is_err() {
+            tracing::error!(topic = %key.0, partition = key.1, "writer task gone");
+        }
+    }
+
+    async fn close_aged(&mut self) {
+        let max_age = self.cfg.max_age;
+        let aged: Vec<Key> = self
+            .open
+            .iter()
+            .filter(|(_, o)| !o.msgs.is_empty() && o.opened.elapsed() >= max_age)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in aged {
+            self.close(&k).await;
+        }
+    }
+
+    async fn on_report(&mut self, r: Report) -> Result<()> {
+        match r {
+            Report::Committed { generation, commit } => {
+                self.summary.written += commit.accepted;
+                self.summary.rejected += commit.rejected;
+                self.summary.batches += 1;
+                let n = self
+                    .lake_next
+                    .entry((commit.topic.clone(), commit.partition))
+                    .or_insert(0);
+                *n = (*n).max(commit.last + 1);
+                let current = self.assignments.get(&commit.topic, commit.partition);
+                if current.is_some_and(|a| a.generation == generation) {
+                    let store = self.consumer.store_offset(
+                        &commit.topic,
+                        commit.partition,
+                        commit.last + 1,
+                    );
+                    if let Err(e) = store {
+                        tracing::debug!(error = %e, "storing group offset");
+                    }
+                }
+            }
+            Report::Fenced {
+                topic,
+                partition,
+                generation,
+                lineage,
+            } => {
+                self.summary.fenced += 1;
+                let key = (topic.clone(), partition);
+                let current = self.open.get(&key).map(|o| (o.generation, o.lineage));
+                if current != Some((generation, lineage)) {
+                    return Ok(()); // that run is over already
+                }
+                self.resync(&key, generation).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a partition again at the lake's position after a fenced batch.
+    async fn resync(&mut self, key: &Key, generation: u64) -> Result<()> {
+        let next = crate::lake::writer::recover(&self.shared.lake, &key.0, key.1)
+            .await?
+            .next;
+        if !self.assignments.resync(&key.0, key.1, generation, next) {
+            return Ok(()); // revoked meanwhile
+        }
+        if let Some(open) = self.open.get_mut(key) {
+            self.buffered -= open.bytes;
+            self.lineages += 1;
+            *open = Open::new(generation, self.lineages, next);
+        }
+        let c = self.consumer.clone();
+        let (topic, partition) = key.clone();
+        let seek = tokio::task::spawn_blocking(move || {
+            c.seek(
+                &topic,
+                partition,
+                Offset::Offset(next),
+                Duration::from_secs(10),
+            )
+        })
+        .await
+        .expect("seek task panicked");
+        seek.map_err(|e| {
+            Error::Fatal(format!(
+                "resyncing {}/{} to the lake's offset {next} failed ({e}); restart settle ingest",
+                key.0, key.1
+            ))
+        })?;
+        tracing::info!(topic = %key.0, partition = key.1, next, "resynced to the lake");
+        Ok(())
+    }
+
+    /// Updates lag gauges from the brokers' end offsets, off the loop.
+    fn report_lag(&self) {
+        let owned = self.assignments.all();
+        let metrics = self.shared.health.clone();
+        metrics.metrics.assigned.set(owned.len() as i64);
+        let c = self.consumer.clone();
+        let next: HashMap<Key, i64> = owned
+            .iter()
+            .map(|(k, a)| {
+                let n = self.lake_next.get(k).copied().unwrap_or(a.from);
+                (k.clone(), n.max(a.from))
+            })
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            for ((topic, partition), lake_next) in next {
+                if let Ok((_, high)) = c.fetch_watermarks(&topic, partition, Duration::from_secs(2))
+                {
+                    metrics
+                        .metrics
+                        .lag
+                        .get_or_create(&Metrics::partition(&topic, partition))
+                        .set((high - lake_next).max(0));
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,216 @@
+//! One writer task per partition: decodes each closed batch, sends its
+//! rejects to the DLQ, and commits it to the lake, in order. A batch that
+//! lost its chain position (fenced) drops every later batch of the same run,
+//! since they would continue a chain that is not the lake's.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::http::Health;
+use super::metrics::Metrics;
+use crate::bus::Message;
+use crate::bus::Record;
+use crate::bus::kafka::{DeadLetter, KafkaBus};
+use crate::lake::Lake;
+use crate::lake::batch::Rows;
+use crate::lake::commit::Commit;
+use crate::lake::writer::{self, Encoded, Outcome};
+
+/// A closed batch of one partition.
+#[derive(Debug)]
+pub struct Job {
+    /// Assignment it was read under.
+    pub generation: u64,
+    /// Run of contiguous batches it belongs to (new after every resync).
+    pub lineage: u64,
+    /// Chain position it starts at.
+    pub from: i64,
+    /// The events, in offset order.
+    pub msgs: Vec<Message>,
+    /// When it closed.
+    pub closed: Instant,
+}
+
+/// What a writer tells the consume loop.
+#[derive(Debug)]
+pub enum Report {
+    /// A batch is in the lake.
+    Committed {
+        /// Assignment it was read under.
+        generation: u64,
+        /// Its record.
+        commit: Commit,
+    },
+    /// A batch lost its chain position; the partition must resync.
+    Fenced {
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: i32,
+        /// Assignment it was read under.
+        generation: u64,
+        /// Its run.
+        lineage: u64,
+    },
+}
+
+/// What every writer shares.
+#[derive(Clone)]
+pub struct Shared {
+    /// The lake.
+    pub lake: Lake,
+    /// For the DLQ.
+    pub bus: Arc<KafkaBus>,
+    /// Names this process's staged files.
+    pub writer_id: String,
+    /// Bodies above this are rejected.
+    pub max_event_bytes: usize,
+    /// Metrics and probes.
+    pub health: Arc<Health>,
+    /// Stops retries on shutdown.
+    pub shutdown: CancellationToken,
+}
+
+/// Runs one partition's writer until its queue closes.
+pub async fn run(
+    shared: Shared,
+    mut jobs: mpsc::Receiver<Job>,
+    reports: mpsc::UnboundedSender<Report>,
+) {
+    let mut fenced: Option<u64> = None;
+    while let Some(job) = jobs.recv().await {
+        if fenced == Some(job.lineage) {
+            continue;
+        }
+        let (generation, lineage, closed) = (job.generation, job.lineage, job.closed);
+        let Some(topic) = job.msgs.first().map(|m| (m.topic.clone(), m.partition)) else {
+            continue;
+        };
+        let Some(outcome) = commit_with_retries(&shared, job).await else {
+            return; // shutting down; the lake resumes from its own position
+        };
+        match outcome {
+            Outcome::Committed(commit) => {
+                record(&shared.health.metrics, &commit, closed);
+                if let Err(e) = writer::cleanup(&shared.lake, &topic.0, topic.1).await {
+                    tracing::warn!(topic = %topic.0, partition = topic.1, error = %e, "cleaning staged files");
+                }
+                let _ = reports.send(Report::Committed { generation, commit });
+            }
+            Outcome::Fenced => {
+                shared.health.metrics.fenced.inc();
+                tracing::warn!(topic = %topic.0, partition = topic.1, "batch fenced by another writer; resyncing");
+                fenced = Some(lineage);
+                let _ = reports.send(Report::Fenced {
+                    topic: topic.0,
+                    partition: topic.1,
+                    generation,
+                    lineage,
+                });
+            }
+        }
+    }
+}
+
+fn record(m: &Metrics, c: &Commit, closed: Instant) {
+    let t = Metrics::topic(&c.topic);
+    m.written.get_or_create(&t).inc_by(c.accepted);
+    m.rejected.get_or_create(&t).inc_by(c.rejected);
+    m.files.inc_by(c.files.len() as u64);
+    m.bytes.inc_by(c.bytes);
+    m.batch_seconds.observe(closed.elapsed().as_secs_f64());
+    m.committed
+        .get_or_create(&Metrics::partition(&c.topic, c.partition))
+        .set(c.last);
+    tracing::info!(
+        topic = %c.topic, partition = c.partition, first = c.first, last = c.last,
+        accepted = c.accepted, rejected = c.rejected, files = c.files.len(), bytes = c.bytes,
+        "committed"
+    );
+}
+
+/// Decodes, dead-letters and commits a batch, retrying failures (storage or
+/// brokers down) with backoff until they pass or shutdown begins: skipping a
+/// batch would leave a hole in the lake.
+async fn commit_with_retries(shared: &Shared, job: Job) -> Option<Outcome> {
+    let max = shared.max_event_bytes;
+    let Job { from, msgs, .. } = job;
+    let (encoded, letters) = tokio::task::spawn_blocking(move || encode(msgs, from, max))
+        .await
+        .expect("encode task panicked");
+    let encoded = match encoded {
+        Ok(e) => e,
+        Err(e) => {
+            // Encoding our own rows cannot fail short of a bug; stop loudly.
+            tracing::error!(error = %e, "encoding a batch failed");
+            shared.shutdown.cancel();
+            return None;
+        }
+    };
+    let mut delay = Duration::from_millis(200);
+    let mut dead_lettered = letters.is_empty();
+    loop {
+        let attempt = async {
+            if !dead_lettered {
+                shared
+                    .bus
+                    .dead_letters(&letters)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                dead_lettered = true;
+            }
+            writer::write_batch(&shared.lake, encoded.clone(), &shared.writer_id)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match attempt.await {
+            Ok(o) => return Some(o),
+            Err(e) => {
+                tracing::warn!(topic = %encoded.topic, partition = encoded.partition, from, error = %e, retry_in_ms = delay.as_millis() as u64, "writing a batch failed");
+                tokio::select! {
+                    _ = shared.shutdown.cancelled() => return None,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Decodes `msgs` into rows and files, and collects the rejects for the DLQ.
+fn encode(
+    msgs: Vec<Message>,
+    from: i64,
+    max_bytes: usize,
+) -> (crate::lake::Result<Encoded>, Vec<DeadLetter>) {
+    let mut rows = Rows::default();
+    for m in &msgs {
+        rows.add_message(m, max_bytes);
+    }
+    let letters = rows
+        .rejected
+        .iter()
+        .filter_map(|r| {
+            let i = msgs.binary_search_by_key(&r.offset, |m| m.offset).ok()?;
+            let m = &msgs[i];
+            Some(DeadLetter {
+                record: Record {
+                    key: m.key.clone(),
+                    meta: m.meta.clone(),
+                    payload: m.payload.clone(),
+                },
+                reason: r.reason.clone(),
+                source: format!("{}/{}@{}", m.topic, m.partition, m.offset),
+            })
+        })
+        .collect();
+    let (first, last) = (msgs[0].offset, msgs[msgs.len() - 1].offset);
+    let topic = msgs[0].topic.clone();
+    (
+        Encoded::new(&topic, msgs[0].partition, from, (first, last), &rows),
+        letters,
+    )
+}
