@@ -169,6 +169,29 @@ enum BenchCommand {
         #[arg(long)]
         no_peer: bool,
     },
+    /// N Stripe-sized events through a real broker -> settle ingest on one core
+    /// -> lake: events/s, peak RSS, produce-to-visible p99, and the ratio to
+    /// the decode-only lake benchmark (needs [bus] brokers, or --brokers).
+    Ingest {
+        /// Events for the throughput phase (a backlog drained from the broker).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Events for the latency phase, produced at --rate.
+        #[arg(long, default_value_t = 100_000)]
+        latency_events: usize,
+        /// Events per second in the latency phase.
+        #[arg(long, default_value_t = 20_000)]
+        rate: usize,
+        /// Kafka bootstrap servers (default from [bus] brokers).
+        #[arg(long)]
+        brokers: Option<String>,
+        /// `[ingest] max_age_ms` for the run.
+        #[arg(long, default_value_t = 1_000)]
+        max_age_ms: u64,
+        /// Work folder.
+        #[arg(long, default_value = "target/bench-ingest")]
+        dir: PathBuf,
+    },
 }
 
 /// `println!` that returns an error instead of panicking when stdout is gone.
@@ -217,6 +240,7 @@ async fn run() -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let settings = Settings::load(cli.config.as_deref(), std::env::vars())?;
     let lake_url = cli.lake.clone().unwrap_or(settings.lake.url.clone());
@@ -447,6 +471,34 @@ async fn run() -> Result<()> {
                 let n = ctx.table(*t).await?.count().await?;
                 outln!("{t:<16} {n:>10} rows");
             }
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Ingest {
+                    events,
+                    latency_events,
+                    rate,
+                    brokers,
+                    max_age_ms,
+                    dir,
+                },
+        } => {
+            let Some(brokers) = brokers.or_else(|| settings.bus.kafka().map(|k| k.brokers)) else {
+                bail!("settle bench ingest needs a broker: --brokers host:port or [bus] brokers");
+            };
+            let cfg = settle::bench::ingest::Config {
+                brokers,
+                events,
+                latency_events,
+                rate,
+                dir,
+                max_age_ms,
+            };
+            let say = |s: &str| eprintln!("{s} ...");
+            let report = settle::bench::ingest::run(&cfg, &say)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            out!("{}", settle::bench::ingest::render(&cfg, &report));
         }
         Command::Bench {
             command:

@@ -13,8 +13,10 @@ use settle::bus::{EventBus, Meta, Record, Topics};
 use settle::events::Kind;
 use settle::lake::ingest;
 
+/// The sqlite-backed test broker: these tests read end offsets, which
+/// Tansu's memory storage gets wrong.
 fn brokers() -> String {
-    std::env::var("SETTLE_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:19092".into())
+    std::env::var("SETTLE_TEST_KAFKA_SQLITE_BROKERS").unwrap_or_else(|_| "127.0.0.1:19093".into())
 }
 
 fn unique_topics(name: &str) -> Topics {
@@ -163,4 +165,69 @@ async fn one_entity_stays_in_one_partition_in_order() {
             "{key} out of order: {seqs:?}"
         );
     }
+}
+
+/// `settle status` columns of one topic partition: (broker_end, lake_last, lag, group).
+fn status_row(text: &str, topic: &str, partition: i32) -> (String, String, String, String) {
+    let line = text
+        .lines()
+        .find(|l| {
+            let mut w = l.split_whitespace();
+            w.next() == Some(topic) && w.next() == Some(&partition.to_string())
+        })
+        .unwrap_or_else(|| panic!("no {topic}/{partition} in\n{text}"));
+    let w: Vec<String> = line.split_whitespace().map(String::from).collect();
+    (w[2].clone(), w[3].clone(), w[4].clone(), w[5].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_lag_before_ingest_and_none_after() {
+    use common::daemon::{Ingest, Setup};
+    let topics = unique_topics("status");
+    let kafka = common::daemon::kafka_on(&brokers(), &topics).await;
+    let topic = topics.for_kind(Kind::Tracking);
+    let records: Vec<Record> = common::history(30, 10, 2).events[&Kind::Tracking]
+        .iter()
+        .take(40)
+        .map(|l| Record {
+            key: "one-parcel".into(),
+            meta: Meta {
+                kind: Kind::Tracking,
+                store_id: "s".into(),
+                origin: "status".into(),
+                received_at: 0,
+            },
+            payload: bytes::Bytes::from(l.clone()),
+        })
+        .collect();
+    kafka.publish(&topic, records).await.unwrap();
+    let p = settle::bus::kafka::KafkaBus::partitions(&kafka, &topic)
+        .await
+        .unwrap();
+    let mut part = None;
+    for i in 0..p {
+        if kafka.end_offset(&topic, i).await.unwrap() == 40 {
+            part = Some(i);
+        }
+    }
+    let part = part.expect("one key, one partition");
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new(&topics, &dir.path().join("lake"));
+    setup.brokers = brokers();
+    let before = setup.status();
+    assert_eq!(
+        status_row(&before, &topic, part),
+        ("40".into(), "-".into(), "40".into(), "-".into()),
+        "{before}"
+    );
+    let ingest = Ingest::start(&setup);
+    let lake = settle::lake::Lake::open(&setup.lake).unwrap();
+    common::daemon::wait_for_lake(&lake, 40, Duration::from_secs(60)).await;
+    assert!(ingest.stop().success());
+    let after = setup.status();
+    assert_eq!(
+        status_row(&after, &topic, part),
+        ("40".into(), "39".into(), "0".into(), "40".into()),
+        "{after}"
+    );
 }

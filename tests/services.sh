@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs (if needed) and starts the services Settle's tests use, on 127.0.0.1
 # only, and stops them again. Usage: tests/services.sh start|stop|status
-#   Kafka protocol: Tansu on 127.0.0.1:19092, sqlite storage (crates.io tansu;
-#     ~13 min to build once, then reused from ~/.cargo/bin)
+#   Kafka protocol: Tansu (crates.io tansu; ~13 min to build once, then reused
+#     from ~/.cargo/bin), two brokers:
+#     127.0.0.1:19092 memory storage: fast for volume (200k-event tests); its
+#       end offsets are wrong, and settle ingest never asks for them;
+#     127.0.0.1:19093 sqlite storage: correct end offsets, for the tests that
+#       read them; its fetches slow to a crawl on topics of 100k+ events.
 #   S3: moto_server on 127.0.0.1:5000 (PyPI moto[server])
 #   Python peers: duckdb, polars, jsonschema (PyPI)
 set -euo pipefail
@@ -11,6 +15,7 @@ run_dir=${SETTLE_SERVICES_DIR:-$HOME/.cache/settle/services}
 mkdir -p "$run_dir"
 s3_port=${SETTLE_TEST_S3_PORT:-5000}
 kafka_port=${SETTLE_TEST_KAFKA_PORT:-19092}
+sqlite_port=${SETTLE_TEST_KAFKA_SQLITE_PORT:-19093}
 export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
@@ -55,28 +60,36 @@ start() {
     echo $! >"$run_dir/moto.pid"
     wait_for "http://127.0.0.1:$s3_port/"
   fi
-  if ! port_open "$kafka_port"; then
-    echo "starting tansu on 127.0.0.1:$kafka_port (sqlite storage in $run_dir)"
+  start_tansu tansu "$kafka_port" "memory://tansu/"
+  start_tansu tansu-sqlite "$sqlite_port" "sqlite://tansu.db"
+}
+
+start_tansu() { # name port storage
+  local name=$1 port=$2 storage=$3
+  if ! port_open "$port"; then
+    echo "starting $name on 127.0.0.1:$port ($storage)"
     rm -f "$run_dir"/tansu.db*
     # Tansu reads sqlite://NAME relative to its working directory.
     (
       cd "$run_dir" || exit 1
       nohup tansu broker \
-        --listener-url "tcp://127.0.0.1:$kafka_port" \
-        --advertised-listener-url "tcp://127.0.0.1:$kafka_port" \
-        --storage-engine "sqlite://tansu.db" >"$run_dir/tansu.log" 2>&1 &
-      echo $! >"$run_dir/tansu.pid"
+        --listener-url "tcp://127.0.0.1:$port" \
+        --advertised-listener-url "tcp://127.0.0.1:$port" \
+        --storage-engine "$storage" >"$run_dir/$name.log" 2>&1 &
+      echo $! >"$run_dir/$name.pid"
     )
-    wait_for_port "$kafka_port" tansu
+    wait_for_port "$port" "$name"
   fi
 }
 
 stop() {
-  for svc in moto tansu; do
+  for svc in moto tansu tansu-sqlite; do
     if [ -f "$run_dir/$svc.pid" ]; then
       pid=$(cat "$run_dir/$svc.pid")
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      # Tansu 0.6 keeps running after SIGTERM while clients are connected.
+      kill -9 "$pid" 2>/dev/null || true
       rm -f "$run_dir/$svc.pid"
     fi
   done
@@ -84,7 +97,8 @@ stop() {
 
 status() {
   curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && echo "s3: up on $s3_port" || echo "s3: down"
-  port_open "$kafka_port" && echo "kafka (tansu): up on $kafka_port" || echo "kafka (tansu): down"
+  port_open "$kafka_port" && echo "kafka (tansu, memory): up on $kafka_port" || echo "kafka (tansu, memory): down"
+  port_open "$sqlite_port" && echo "kafka (tansu, sqlite): up on $sqlite_port" || echo "kafka (tansu, sqlite): down"
 }
 
 case "${1:-}" in

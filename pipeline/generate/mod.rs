@@ -163,6 +163,7 @@ pub struct Config {
 }
 
 /// A generated history.
+#[derive(Debug, Clone)]
 pub struct History {
     /// Events per kind in time order, as JSON lines.
     pub events: BTreeMap<Kind, Vec<String>>,

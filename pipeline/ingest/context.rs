@@ -14,6 +14,7 @@ use rdkafka::error::KafkaResult;
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use super::metrics::Metrics;
 use crate::lake::{Lake, writer};
 
 /// A partition this process owns, since which assignment, from where.
@@ -33,6 +34,8 @@ pub struct Assignments {
     generation: AtomicU64,
     /// Set when a partition could not be recovered; the loop stops on it.
     pub fatal: Mutex<Option<String>>,
+    /// Where the lake's chain continues per partition, as far as this process knows.
+    pub lake_next: Mutex<HashMap<(String, i32), i64>>,
 }
 
 impl Assignments {
@@ -60,7 +63,15 @@ impl Assignments {
         }
     }
 
+    /// Records that the lake holds a partition up to `next` (exclusive).
+    pub fn committed(&self, topic: &str, partition: i32, next: i64) {
+        let mut map = self.lake_next.lock().expect("lake_next lock");
+        let n = map.entry((topic.to_string(), partition)).or_insert(next);
+        *n = (*n).max(next);
+    }
+
     fn assign(&self, topic: &str, partition: i32, from: i64) {
+        self.committed(topic, partition, from);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let mut owned = self.owned.lock().expect("assignments lock");
         owned.insert(
@@ -81,9 +92,37 @@ pub struct IngestContext {
     pub lake: Lake,
     /// Shared with the consume loop.
     pub assignments: std::sync::Arc<Assignments>,
+    /// Where lag and assignment gauges go.
+    pub metrics: std::sync::Arc<super::http::Health>,
 }
 
-impl ClientContext for IngestContext {}
+impl ClientContext for IngestContext {
+    /// librdkafka's statistics carry each partition's high watermark from
+    /// fetch responses: lag without asking the brokers for offsets.
+    fn stats(&self, stats: rdkafka::Statistics) {
+        let owned = self.assignments.all();
+        let next = self
+            .assignments
+            .lake_next
+            .lock()
+            .expect("lake_next lock")
+            .clone();
+        for ((topic, partition), _) in owned {
+            let hi = stats
+                .topics
+                .get(&topic)
+                .and_then(|t| t.partitions.get(&partition))
+                .map_or(-1, |p| p.hi_offset);
+            if let (true, Some(n)) = (hi >= 0, next.get(&(topic.clone(), partition))) {
+                self.metrics
+                    .metrics
+                    .lag
+                    .get_or_create(&Metrics::partition(&topic, partition))
+                    .set((hi - n).max(0));
+            }
+        }
+    }
+}
 
 impl IngestContext {
     /// Recovers each partition (with retries) and returns where each starts.
@@ -126,6 +165,11 @@ impl IngestContext {
         tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(run))
     }
 
+    fn count_assigned(&self) {
+        let n = self.assignments.all().len();
+        self.metrics.metrics.assigned.set(n as i64);
+    }
+
     fn on_assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
         let parts: Vec<(String, i32)> = tpl
             .elements()
@@ -135,12 +179,11 @@ impl IngestContext {
         match self.recover_all(&parts) {
             Ok(starts) => {
                 for ((topic, partition), from) in parts.iter().zip(starts) {
-                    let at = if from == 0 {
-                        Offset::Beginning
-                    } else {
-                        Offset::Offset(from)
-                    };
-                    if let Err(e) = tpl.set_partition_offset(topic, *partition, at) {
+                    // An explicit offset, even 0: no ListOffsets round trip (slow on
+                    // some brokers); a log truncated past it resets to earliest.
+                    if let Err(e) =
+                        tpl.set_partition_offset(topic, *partition, Offset::Offset(from))
+                    {
                         tracing::error!(topic = %topic, partition, error = %e, "setting start offset");
                     }
                     self.assignments.assign(topic, *partition, from);
@@ -155,6 +198,7 @@ impl IngestContext {
         if let Err(e) = consumer.assign(tpl) {
             tracing::error!(error = %e, "assigning partitions");
         }
+        self.count_assigned();
     }
 }
 
@@ -175,6 +219,7 @@ impl ConsumerContext for IngestContext {
                 if let Err(e) = consumer.unassign() {
                     tracing::error!(error = %e, "unassigning partitions");
                 }
+                self.count_assigned();
             }
             other => {
                 tracing::error!(error = ?other, "rebalance failed");

@@ -47,6 +47,8 @@ pub struct Metrics {
     pub committed: Family<PartitionLabel, Gauge>,
     /// Partitions this process owns.
     pub assigned: Gauge,
+    /// Offsets missing on the broker that were skipped (retention, compaction).
+    pub gaps: Counter,
 }
 
 impl Default for Metrics {
@@ -63,6 +65,7 @@ impl Default for Metrics {
             lag: Family::default(),
             committed: Family::default(),
             assigned: Gauge::default(),
+            gaps: Counter::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -115,6 +118,11 @@ impl Default for Metrics {
             "settle_ingest_assigned_partitions",
             "Partitions this process owns",
             m.assigned.clone(),
+        );
+        r.register(
+            "settle_ingest_offset_gaps",
+            "Offset ranges missing on the broker and skipped",
+            m.gaps.clone(),
         );
         Metrics { registry, ..m }
     }

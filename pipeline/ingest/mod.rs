@@ -100,6 +100,8 @@ struct Open {
     msgs: Vec<Message>,
     bytes: usize,
     opened: Instant,
+    /// How far back the last rewind went, while looking for `next` (see `on_gap`).
+    rewind: Option<i64>,
 }
 
 impl Open {
@@ -112,6 +114,7 @@ impl Open {
             msgs: Vec::new(),
             bytes: 0,
             opened: Instant::now(),
+            rewind: None,
         }
     }
 }
@@ -130,8 +133,6 @@ struct Daemon {
     reports_tx: mpsc::UnboundedSender<Report>,
     lineages: u64,
     summary: Summary,
-    /// Where the lake's chain continues, per partition, as far as this process knows.
-    lake_next: HashMap<Key, i64>,
 }
 
 /// Runs until `shutdown` is cancelled; then closes every open batch, waits
@@ -147,6 +148,7 @@ pub async fn run(
     let context = IngestContext {
         lake: lake.clone(),
         assignments: assignments.clone(),
+        metrics: health.clone(),
     };
     let mut client = cfg.kafka.client();
     client
@@ -168,11 +170,20 @@ pub async fn run(
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     consumer.subscribe(&refs)?;
     lake.list("_commits").await?;
-    {
+    // Not ready until the brokers answer; a daemon waits for them rather than exit.
+    loop {
         let c = consumer.clone();
-        tokio::task::spawn_blocking(move || c.fetch_metadata(None, Duration::from_secs(10)))
-            .await
-            .expect("metadata task panicked")?;
+        let md =
+            tokio::task::spawn_blocking(move || c.fetch_metadata(None, Duration::from_secs(10)))
+                .await
+                .expect("metadata task panicked");
+        match md {
+            Ok(_) => break,
+            Err(e) => tracing::warn!(error = %e, "brokers not answering yet; retrying"),
+        }
+        if shutdown.is_cancelled() {
+            return Ok(Summary::default());
+        }
     }
     health
         .ready
@@ -199,11 +210,9 @@ pub async fn run(
         reports_tx,
         lineages: 0,
         summary: Summary::default(),
-        lake_next: HashMap::new(),
     };
     let tick_every = (d.cfg.max_age / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
     let mut tick = tokio::time::interval(tick_every);
-    let mut lag_tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -219,7 +228,6 @@ pub async fn run(
                 }
                 d.close_aged().await;
             }
-            _ = lag_tick.tick() => d.report_lag(),
         }
     }
     health
@@ -259,9 +267,16 @@ impl Daemon {
             *lineages += 1;
             *open = Open::new(a.generation, *lineages, a.from);
         }
+        if offset > open.next && !self.on_gap(&key, offset) {
+            return;
+        }
+        let Some(open) = self.open.get_mut(&key) else {
+            return;
+        };
         if offset < open.next {
             return; // in the lake or in this batch already
         }
+        open.rewind = None;
         let msg = self.shared.bus.message_of(m);
         if open.msgs.is_empty() {
             open.opened = Instant::now();
@@ -288,6 +303,48 @@ impl Daemon {
                 self.close(&k).await;
             }
         }
+    }
+
+    /// A message beyond the next expected offset. Kafka never skips offsets
+    /// of an idempotent, non-transactional producer, so this is a stale
+    /// prefetched message or a broker that answered a fetch from the middle
+    /// of a record batch with the next batch (Tansu does). Rewind (further
+    /// each time) and read up to the expected offset again; only when a rewind
+    /// to offset 0 still lands beyond it is the gap real (log truncated):
+    /// then accept it, loudly. Returns whether to take the message.
+    fn on_gap(&mut self, key: &Key, offset: i64) -> bool {
+        let Some(open) = self.open.get_mut(key) else {
+            return false;
+        };
+        let expected = open.next;
+        let step = open.rewind.map_or(1_024, |s| s.saturating_mul(4));
+        if open.rewind.is_some_and(|s| s >= expected) {
+            tracing::error!(
+                topic = %key.0, partition = key.1, expected, got = offset,
+                "offsets {expected}..{} are not on the broker (retention or compaction); continuing after them",
+                offset - 1
+            );
+            self.shared.health.metrics.gaps.inc();
+            open.rewind = None;
+            return true;
+        }
+        open.rewind = Some(step);
+        let target = (expected - step).max(0);
+        tracing::debug!(topic = %key.0, partition = key.1, expected, got = offset, target, "offset gap; rewinding");
+        let c = self.consumer.clone();
+        let seek = tokio::task::block_in_place(|| {
+            c.seek(
+                &key.0,
+                key.1,
+                Offset::Offset(target),
+                Duration::from_secs(10),
+            )
+        });
+        if let Err(e) = seek {
+            tracing::warn!(topic = %key.0, partition = key.1, error = %e, "rewinding; will retry");
+            open.rewind = None;
+        }
+        false
     }
 
     /// Hands a partition's open batch to its writer.
@@ -345,18 +402,18 @@ impl Daemon {
                 self.summary.written += commit.accepted;
                 self.summary.rejected += commit.rejected;
                 self.summary.batches += 1;
-                let n = self
-                    .lake_next
-                    .entry((commit.topic.clone(), commit.partition))
-                    .or_insert(0);
-                *n = (*n).max(commit.last + 1);
+                self.assignments
+                    .committed(&commit.topic, commit.partition, commit.last + 1);
                 let current = self.assignments.get(&commit.topic, commit.partition);
                 if current.is_some_and(|a| a.generation == generation) {
-                    let store = self.consumer.store_offset(
+                    // The group's offset is the next to read (offsets_store keeps it as is).
+                    let mut tpl = rdkafka::TopicPartitionList::new();
+                    let at = tpl.add_partition_offset(
                         &commit.topic,
                         commit.partition,
-                        commit.last + 1,
+                        Offset::Offset(commit.last + 1),
                     );
+                    let store = at.and_then(|_| self.consumer.store_offsets(&tpl));
                     if let Err(e) = store {
                         tracing::debug!(error = %e, "storing group offset");
                     }
@@ -413,32 +470,5 @@ impl Daemon {
         })?;
         tracing::info!(topic = %key.0, partition = key.1, next, "resynced to the lake");
         Ok(())
-    }
-
-    /// Updates lag gauges from the brokers' end offsets, off the loop.
-    fn report_lag(&self) {
-        let owned = self.assignments.all();
-        let metrics = self.shared.health.clone();
-        metrics.metrics.assigned.set(owned.len() as i64);
-        let c = self.consumer.clone();
-        let next: HashMap<Key, i64> = owned
-            .iter()
-            .map(|(k, a)| {
-                let n = self.lake_next.get(k).copied().unwrap_or(a.from);
-                (k.clone(), n.max(a.from))
-            })
-            .collect();
-        tokio::task::spawn_blocking(move || {
-            for ((topic, partition), lake_next) in next {
-                if let Ok((_, high)) = c.fetch_watermarks(&topic, partition, Duration::from_secs(2))
-                {
-                    metrics
-                        .metrics
-                        .lag
-                        .get_or_create(&Metrics::partition(&topic, partition))
-                        .set((high - lake_next).max(0));
-                }
-            }
-        });
     }
 }

@@ -2,6 +2,8 @@
 //! Python peers.
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -2,6 +2,8 @@
 //! Parquet on one thread, beside DuckDB's read_json -> COPY TO parquet on the
 //! same file in the same run, printed as a ratio.
 
+pub mod ingest;
+
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -12,11 +14,11 @@ use crate::bus::{Message, Meta};
 use crate::events::Kind;
 use crate::generate::{self, Config};
 use crate::jobs::contracts;
+use crate::lake::Lake;
 use crate::lake::batch::Rows;
-use crate::lake::{Lake, ingest};
 
 /// The DuckDB peer script.
-const DUCKDB_PEER: &str = include_str!("../tests/peers/duckdb_json_to_parquet.py");
+const DUCKDB_PEER: &str = include_str!("../../tests/peers/duckdb_json_to_parquet.py");
 
 /// Writes `n` distinct Stripe events (one generated day of payments, repeated
 /// with unique event ids) to `path`.
@@ -87,7 +89,7 @@ pub async fn settle_side(file: &Path, lake: &Lake, batch: usize) -> std::io::Res
 
 async fn flush(lake: &Lake, rows: &mut Rows, first: i64, last: i64) -> std::io::Result<()> {
     let stem = crate::lake::commit::stem("bench", 0, first, last);
-    ingest::write_rows(lake, rows, &stem)
+    crate::lake::ingest::write_rows(lake, rows, &stem)
         .await
         .map_err(std::io::Error::other)?;
     *rows = Rows::default();
