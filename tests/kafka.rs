@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::ProgressBar;
-use settle::bus::kafka::{KafkaBus, KafkaConfig};
+use settle::bus::kafka::KafkaBus;
 use settle::bus::{EventBus, Meta, Record, Topics};
 use settle::events::Kind;
 use settle::lake::ingest;
@@ -19,34 +19,10 @@ fn brokers() -> String {
     std::env::var("SETTLE_TEST_KAFKA_SQLITE_BROKERS").unwrap_or_else(|_| "127.0.0.1:19093".into())
 }
 
-fn unique_topics(name: &str) -> Topics {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    Topics {
-        prefix: format!("t{}-{nanos}-{name}.", std::process::id()),
-    }
-}
+use common::daemon::unique_topics;
 
 async fn bus(topics: &Topics) -> KafkaBus {
-    let config = KafkaConfig {
-        brokers: brokers(),
-        client_id: "settle-test".into(),
-        partitions: 3,
-        options: Default::default(),
-        ack_timeout: Duration::from_secs(20),
-    };
-    let bus = KafkaBus::new(config, topics.clone()).unwrap();
-    let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-    names.push(topics.dlq());
-    bus.create_topics(&names).await.unwrap_or_else(|e| {
-        panic!(
-            "{e}: start the broker with `tests/services.sh start` (Tansu on {})",
-            brokers()
-        )
-    });
-    bus
+    common::daemon::kafka_on(&brokers(), topics).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
