@@ -129,9 +129,11 @@ impl KafkaBus {
 
     fn meta_of(&self, m: &rdkafka::message::BorrowedMessage) -> Meta {
         let mut meta = Meta {
-            kind: Kind::ALL
-                .into_iter()
-                .find(|k| self.topics.for_kind(*k) == m.topic())
+            // Per message: compare the topic's suffix, no names formatted.
+            kind: m
+                .topic()
+                .strip_prefix(self.topics.prefix.as_str())
+                .and_then(|rest| Kind::ALL.into_iter().find(|k| k.topic() == rest))
                 .unwrap_or(Kind::Stripe),
             store_id: "default".into(),
             origin: format!("{}/{}@{}", m.topic(), m.partition(), m.offset()),
@@ -216,16 +218,6 @@ impl KafkaBus {
             })
             .collect();
         self.produce(&self.topics.dlq(), &items).await
-    }
-
-    /// The topic names this bus uses.
-    pub fn topics(&self) -> &Topics {
-        &self.topics
-    }
-
-    /// The connection settings.
-    pub fn config(&self) -> &KafkaConfig {
-        &self.config
     }
 
     /// Decodes a consumed message's key, headers and body.
