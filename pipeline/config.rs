@@ -107,7 +107,8 @@ pub struct IngestSettings {
     /// Event bodies above this many bytes go to the DLQ and `rejected`.
     pub max_event_bytes: usize,
     /// When the open batches of all partitions hold more bytes than this,
-    /// the biggest closes early (bounds memory).
+    /// the biggest closes early; while open batches and batches being
+    /// written hold more, consumption pauses (bounds memory).
     pub max_buffered_bytes: usize,
     /// Consumer group of `settle ingest`.
     pub group_id: String,

@@ -192,6 +192,24 @@ enum BenchCommand {
         #[arg(long, default_value = "target/bench-ingest")]
         dir: PathBuf,
     },
+    /// (Used by `bench ingest`.) Reads N events of every partition of a topic
+    /// with a bare rdkafka consumer and prints {"events", "seconds"}: the
+    /// broker's and librdkafka's ceiling, without Settle's work.
+    #[command(hide = true)]
+    Consume {
+        /// Kafka bootstrap servers.
+        #[arg(long)]
+        brokers: String,
+        /// Topic to read from its beginning.
+        #[arg(long)]
+        topic: String,
+        /// Stop after this many events.
+        #[arg(long)]
+        events: usize,
+        /// librdkafka setting KEY=VALUE (repeatable), for tuning experiments.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
 }
 
 /// `println!` that returns an error instead of panicking when stdout is gone.
@@ -499,6 +517,19 @@ async fn run() -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             out!("{}", settle::bench::ingest::render(&cfg, &report));
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Consume {
+                    brokers,
+                    topic,
+                    events,
+                    settings,
+                },
+        } => {
+            let secs = settle::bench::ingest::bare_consume(&brokers, &topic, events, &settings)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            outln!("{}", serde_json::json!({"events": events, "seconds": secs}));
         }
         Command::Bench {
             command:

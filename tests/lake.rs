@@ -134,10 +134,10 @@ async fn crashed_batch(
             },
             payload: Bytes::from(line.clone()),
         };
-        rows.add_message(&m, usize::MAX);
+        rows.add_message(m, usize::MAX);
     }
     let last = from + lines.len() as i64 - 1;
-    let enc = Encoded::new(topic, 0, from, (from, last), &rows).unwrap();
+    let enc = Encoded::new(topic, 0, from, (from, last), rows).unwrap();
     let mut files = Vec::new();
     for (rel, bytes) in &enc.files {
         parquet_io::put(

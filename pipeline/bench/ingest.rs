@@ -40,6 +40,8 @@ pub struct Config {
 pub struct Report {
     /// Events per second produced to the broker.
     pub produce_rate: f64,
+    /// Events per second a bare rdkafka consumer on the same core reads.
+    pub bare_rate: f64,
     /// Events per second from start of `settle ingest` to all visible.
     pub ingest_rate: f64,
     /// Events per second from the first to the last commit.
@@ -145,11 +147,35 @@ pub async fn run(cfg: &Config, progress: &dyn Fn(&str)) -> Result<Report, BoxErr
     }
     let produce_rate = cfg.events as f64 / started.elapsed().as_secs_f64();
 
+    progress("bare rdkafka consumer (taskset -c 0) reading the backlog");
+    let exe = std::env::current_exe()?;
+    let out = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(&exe)
+        .args([
+            "bench",
+            "consume",
+            "--brokers",
+            &cfg.brokers,
+            "--topic",
+            &topic,
+        ])
+        .args(["--events", &cfg.events.to_string()])
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "bare consumer failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let bare_rate = cfg.events as f64 / v["seconds"].as_f64().unwrap_or(f64::INFINITY);
+
     let lake_dir = cfg.dir.join("ingest-lake");
     let _ = std::fs::remove_dir_all(&lake_dir);
     let lake = Lake::open(lake_dir.to_str().ok_or("lake path is not UTF-8")?)?;
     progress("settle ingest (taskset -c 0) draining the backlog");
-    let exe = std::env::current_exe()?;
     let started = Instant::now();
     let mut child = Command::new("taskset")
         .args(["-c", "0"])
@@ -188,6 +214,7 @@ pub async fn run(cfg: &Config, progress: &dyn Fn(&str)) -> Result<Report, BoxErr
     let (n, secs) = super::settle_side(&only, &ref_lake, 50_000).await?;
     Ok(Report {
         produce_rate,
+        bare_rate,
         ingest_rate,
         ingest_rate_steady,
         peak_rss: rss,
@@ -282,14 +309,17 @@ async fn latencies(lake: &Lake, since: i64) -> Result<(f64, f64, f64), BoxError>
 pub fn render(cfg: &Config, r: &Report) -> String {
     format!(
         "broker {}: produced {} events at {:.0} events/s\n\
+         bare rdkafka consumer, one core: {:.0} events/s (the broker's and librdkafka's ceiling)\n\
          settle ingest, one core (taskset -c 0), max_rows 50000, max_age {} ms:\n  \
          {:.0} events/s from process start to all visible ({:.0} events/s between first and last commit)\n  \
          peak RSS {:.0} MiB\n  \
          produce -> visible at {} events/s: p50 {:.2} s, p99 {:.2} s, max {:.2} s\n\
-         decode-only (settle bench lake, 1 thread): {:.0} events/s; ingest/decode-only ratio {:.2}\n",
+         decode-only (settle bench lake, 1 thread): {:.0} events/s; ingest/decode-only ratio {:.2}; \
+         ingest/bare consumer ratio {:.2}\n",
         cfg.brokers,
         cfg.events,
         r.produce_rate,
+        r.bare_rate,
         cfg.max_age_ms,
         r.ingest_rate,
         r.ingest_rate_steady,
@@ -300,5 +330,59 @@ pub fn render(cfg: &Config, r: &Report) -> String {
         r.latency.2,
         r.decode_rate,
         r.ingest_rate / r.decode_rate,
+        r.ingest_rate / r.bare_rate,
     )
+}
+
+/// Reads `events` messages from every partition of `topic`, from the
+/// beginning, with a bare consumer (no group, no decoding) with the ingest
+/// consumer's settings; returns seconds from the first poll to the last message.
+pub fn bare_consume(
+    brokers: &str,
+    topic: &str,
+    events: usize,
+    settings: &[String],
+) -> Result<f64, BoxError> {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::Message as _;
+    let mut client = ClientConfig::new();
+    client
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "settle-bench-bare")
+        .set("enable.auto.commit", "false");
+    for (k, v) in crate::ingest::CONSUMER_DEFAULTS {
+        client.set(*k, *v);
+    }
+    for s in settings {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| format!("--set {s}: expected KEY=VALUE"))?;
+        client.set(k, v);
+    }
+    let consumer: BaseConsumer = client.create()?;
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let parts = md
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect::<Vec<_>>();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in parts {
+        tpl.add_partition_offset(topic, p, rdkafka::Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    let started = Instant::now();
+    let (mut n, mut bytes) = (0usize, 0usize);
+    while n < events {
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err(format!("read only {n} of {events} events in 600 s").into());
+        }
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            bytes += m?.payload().map_or(0, <[u8]>::len);
+            n += 1;
+        }
+    }
+    std::hint::black_box(bytes);
+    Ok(started.elapsed().as_secs_f64())
 }

@@ -73,7 +73,7 @@ pub async fn settle_side(file: &Path, lake: &Lake, batch: usize) -> std::io::Res
             },
             payload: Bytes::copy_from_slice(line),
         };
-        rows.add_message(&m, usize::MAX);
+        rows.add_message(m, usize::MAX);
         offset += 1;
         events += 1;
         if rows.events() >= batch {
@@ -89,10 +89,9 @@ pub async fn settle_side(file: &Path, lake: &Lake, batch: usize) -> std::io::Res
 
 async fn flush(lake: &Lake, rows: &mut Rows, first: i64, last: i64) -> std::io::Result<()> {
     let stem = crate::lake::commit::stem("bench", 0, first, last);
-    crate::lake::ingest::write_rows(lake, rows, &stem)
+    crate::lake::ingest::write_rows(lake, std::mem::take(rows), &stem)
         .await
         .map_err(std::io::Error::other)?;
-    *rows = Rows::default();
     Ok(())
 }
 

@@ -128,17 +128,14 @@ impl KafkaBus {
     }
 
     fn meta_of(&self, m: &rdkafka::message::BorrowedMessage) -> Meta {
-        let mut meta = Meta {
-            // Per message: compare the topic's suffix, no names formatted.
-            kind: m
-                .topic()
-                .strip_prefix(self.topics.prefix.as_str())
-                .and_then(|rest| Kind::ALL.into_iter().find(|k| k.topic() == rest))
-                .unwrap_or(Kind::Stripe),
-            store_id: "default".into(),
-            origin: format!("{}/{}@{}", m.topic(), m.partition(), m.offset()),
-            received_at: m.timestamp().to_millis().unwrap_or(0) * 1_000,
-        };
+        // Per message: compare the topic's suffix, no names formatted.
+        let mut kind = m
+            .topic()
+            .strip_prefix(self.topics.prefix.as_str())
+            .and_then(|rest| Kind::ALL.into_iter().find(|k| k.topic() == rest))
+            .unwrap_or(Kind::Stripe);
+        let mut received_at = m.timestamp().to_millis().unwrap_or(0) * 1_000;
+        let (mut store_id, mut origin) = (None, None);
         if let Some(headers) = m.headers() {
             for h in headers.iter() {
                 let Some(v) = h.value.and_then(|v| std::str::from_utf8(v).ok()) else {
@@ -147,17 +144,23 @@ impl KafkaBus {
                 match h.key {
                     KIND => {
                         if let Ok(k) = v.parse() {
-                            meta.kind = k;
+                            kind = k;
                         }
                     }
-                    STORE => meta.store_id = v.to_string(),
-                    ORIGIN => meta.origin = v.to_string(),
-                    RECEIVED => meta.received_at = v.parse().unwrap_or(meta.received_at),
+                    STORE => store_id = Some(v.to_string()),
+                    ORIGIN => origin = Some(v.to_string()),
+                    RECEIVED => received_at = v.parse().unwrap_or(received_at),
                     _ => {}
                 }
             }
         }
-        meta
+        Meta {
+            kind,
+            store_id: store_id.unwrap_or_else(|| "default".into()),
+            origin: origin
+                .unwrap_or_else(|| format!("{}/{}@{}", m.topic(), m.partition(), m.offset())),
+            received_at,
+        }
     }
 }
 

@@ -40,9 +40,9 @@ pub struct Assignments {
 
 impl Assignments {
     /// The current assignment of a partition.
-    pub fn get(&self, topic: &str, partition: i32) -> Option<Assigned> {
+    pub fn get(&self, key: &(String, i32)) -> Option<Assigned> {
         let owned = self.owned.lock().expect("assignments lock");
-        owned.get(&(topic.to_string(), partition)).copied()
+        owned.get(key).copied()
     }
 
     /// Every owned partition.

@@ -127,13 +127,31 @@ struct Daemon {
     consumer: Arc<StreamConsumer<IngestContext>>,
     assignments: Arc<Assignments>,
     open: HashMap<Key, Open>,
+    /// Body bytes in open batches.
     buffered: usize,
+    /// Body bytes of batches handed to writers and not yet done.
+    in_flight: usize,
     writers: HashMap<Key, mpsc::Sender<Job>>,
     tasks: tokio::task::JoinSet<()>,
     reports_tx: mpsc::UnboundedSender<Report>,
     lineages: u64,
     summary: Summary,
+    /// The partition of the previous message, and its topic's consumed counter.
+    current: (Key, prometheus_client::metrics::counter::Counter),
 }
+
+/// librdkafka settings of the ingest consumer unless `[bus]` options say
+/// otherwise. `fetch.wait.max.ms`: a broker holds a fetch this long when it
+/// has less than `fetch.min.bytes`; Tansu holds every fetch the whole time
+/// and answers with about one record batch per partition, so librdkafka's
+/// 500 ms default caps reading at ~16k events/s there (measured; 10 ms reads
+/// ~250k events/s on one core). Idle consumers then fetch 100 times a second
+/// per broker, a small price for produce-to-lake latency.
+pub const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
+    ("fetch.wait.max.ms", "10"),
+    ("queued.max.messages.kbytes", "32768"),
+    ("session.timeout.ms", "10000"),
+];
 
 /// Runs until `shutdown` is cancelled; then closes every open batch, waits
 /// for the writers and commits group offsets.
@@ -156,12 +174,9 @@ pub async fn run(
         .set("enable.auto.commit", "true")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest");
-    for (k, v) in [
-        ("queued.max.messages.kbytes", "32768"),
-        ("session.timeout.ms", "10000"),
-    ] {
-        if !cfg.kafka.options.contains_key(k) {
-            client.set(k, v);
+    for (k, v) in CONSUMER_DEFAULTS {
+        if !cfg.kafka.options.contains_key(*k) {
+            client.set(*k, *v);
         }
     }
     let consumer: StreamConsumer<IngestContext> = client.create_with_context(context)?;
@@ -197,6 +212,9 @@ pub async fn run(
         max_event_bytes: cfg.max_event_bytes,
         health: health.clone(),
         shutdown: shutdown.clone(),
+        encoders: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        )),
     };
     let mut d = Daemon {
         cfg,
@@ -205,18 +223,22 @@ pub async fn run(
         assignments,
         open: HashMap::new(),
         buffered: 0,
+        in_flight: 0,
         writers: HashMap::new(),
         tasks: tokio::task::JoinSet::new(),
         reports_tx,
         lineages: 0,
         summary: Summary::default(),
+        current: ((String::new(), -1), Default::default()),
     };
     let tick_every = (d.cfg.max_age / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
     let mut tick = tokio::time::interval(tick_every);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            m = consumer.recv() => match m {
+            // Backpressure: while open and in-flight batches hold more than
+            // max_buffered_bytes, read nothing until writers finish.
+            m = consumer.recv(), if d.buffered + d.in_flight <= d.cfg.max_buffered_bytes => match m {
                 Ok(m) => d.on_message(&m).await,
                 Err(e) => tracing::warn!(error = %e, "consuming"),
             },
@@ -251,26 +273,55 @@ pub async fn run(
 
 impl Daemon {
     async fn on_message(&mut self, m: &rdkafka::message::BorrowedMessage<'_>) {
-        let (topic, partition, offset) = (m.topic(), m.partition(), m.offset());
-        let Some(a) = self.assignments.get(topic, partition) else {
+        let (topic, partition) = (m.topic(), m.partition());
+        // Messages come in runs per partition: the key and counter are made
+        // once per run, not per message.
+        if self.current.0.1 != partition || self.current.0.0 != topic {
+            let consumed = self
+                .shared
+                .health
+                .metrics
+                .consumed
+                .get_or_create(&Metrics::topic(topic))
+                .clone();
+            self.current = ((topic.to_string(), partition), consumed);
+        }
+        let Some(a) = self.assignments.get(&self.current.0) else {
             return; // revoked meanwhile
         };
-        let key = (topic.to_string(), partition);
+        let key = std::mem::take(&mut self.current.0);
+        self.take(&key, a, m).await;
+        self.current.0 = key;
+    }
+
+    /// Buffers `m` of partition `key` (assigned as `a`) in its open batch,
+    /// closing the batch when it is full.
+    async fn take(
+        &mut self,
+        key: &Key,
+        a: context::Assigned,
+        m: &rdkafka::message::BorrowedMessage<'_>,
+    ) {
+        let offset = m.offset();
+        if !self.open.contains_key(key) {
+            self.lineages += 1;
+            let open = Open::new(a.generation, self.lineages, a.from);
+            self.open.insert(key.clone(), open);
+        }
         let lineages = &mut self.lineages;
-        let open = self.open.entry(key.clone()).or_insert_with(|| {
-            *lineages += 1;
-            Open::new(a.generation, *lineages, a.from)
-        });
+        let Some(open) = self.open.get_mut(key) else {
+            return;
+        };
         if open.generation != a.generation {
             // Reassigned: whatever was buffered is read again from the lake's position.
             self.buffered -= open.bytes;
             *lineages += 1;
             *open = Open::new(a.generation, *lineages, a.from);
         }
-        if offset > open.next && !self.on_gap(&key, offset) {
+        if offset > open.next && !self.on_gap(key, offset) {
             return;
         }
-        let Some(open) = self.open.get_mut(&key) else {
+        let Some(open) = self.open.get_mut(key) else {
             return;
         };
         if offset < open.next {
@@ -285,14 +336,9 @@ impl Daemon {
         open.bytes += msg.payload.len();
         self.buffered += msg.payload.len();
         open.msgs.push(msg);
-        self.shared
-            .health
-            .metrics
-            .consumed
-            .get_or_create(&Metrics::topic(topic))
-            .inc();
+        self.current.1.inc();
         if open.msgs.len() >= self.cfg.max_rows {
-            self.close(&key).await;
+            self.close(key).await;
         } else if self.buffered > self.cfg.max_buffered_bytes {
             let biggest = self
                 .open
@@ -361,7 +407,9 @@ impl Daemon {
             from: open.from,
             msgs: std::mem::take(&mut open.msgs),
             closed: Instant::now(),
+            bytes: open.bytes,
         };
+        self.in_flight += open.bytes;
         self.buffered -= open.bytes;
         open.bytes = 0;
         open.from = open.next;
@@ -398,13 +446,16 @@ impl Daemon {
 
     async fn on_report(&mut self, r: Report) -> Result<()> {
         match r {
+            Report::Released { bytes } => self.in_flight = self.in_flight.saturating_sub(bytes),
             Report::Committed { generation, commit } => {
                 self.summary.written += commit.accepted;
                 self.summary.rejected += commit.rejected;
                 self.summary.batches += 1;
                 self.assignments
                     .committed(&commit.topic, commit.partition, commit.last + 1);
-                let current = self.assignments.get(&commit.topic, commit.partition);
+                let current = self
+                    .assignments
+                    .get(&(commit.topic.clone(), commit.partition));
                 if current.is_some_and(|a| a.generation == generation) {
                     // The group's offset is the next to read (offsets_store keeps it as is).
                     let mut tpl = rdkafka::TopicPartitionList::new();

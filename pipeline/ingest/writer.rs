@@ -32,6 +32,8 @@ pub struct Job {
     pub msgs: Vec<Message>,
     /// When it closed.
     pub closed: Instant,
+    /// Body bytes of its events (released when the writer is done with it).
+    pub bytes: usize,
 }
 
 /// What a writer tells the consume loop.
@@ -55,6 +57,12 @@ pub enum Report {
         /// Its run.
         lineage: u64,
     },
+    /// The writer is done with a batch (whatever became of it): its bytes
+    /// no longer count against `max_buffered_bytes`.
+    Released {
+        /// Body bytes of the batch.
+        bytes: usize,
+    },
 }
 
 /// What every writer shares.
@@ -72,6 +80,9 @@ pub struct Shared {
     pub health: Arc<Health>,
     /// Stops retries on shutdown.
     pub shutdown: CancellationToken,
+    /// Batches decoding and encoding at once: one per core. More would only
+    /// hold more batches in memory at their expanded size.
+    pub encoders: Arc<tokio::sync::Semaphore>,
 }
 
 /// Runs one partition's writer until its queue closes.
@@ -82,15 +93,35 @@ pub async fn run(
 ) {
     let mut fenced: Option<u64> = None;
     while let Some(job) = jobs.recv().await {
-        if fenced == Some(job.lineage) {
-            continue;
+        let bytes = job.bytes;
+        let go_on = handle(&shared, job, &mut fenced, &reports).await;
+        let _ = reports.send(Report::Released { bytes });
+        if !go_on {
+            // Shutting down mid-retry: a later batch must not commit past the
+            // missing one. The lake resumes from its own position.
+            return;
+        }
+    }
+}
+
+/// Decodes and commits one batch, unless its run was fenced. Returns false
+/// when the batch was abandoned because the daemon is shutting down.
+async fn handle(
+    shared: &Shared,
+    job: Job,
+    fenced: &mut Option<u64>,
+    reports: &mpsc::UnboundedSender<Report>,
+) -> bool {
+    {
+        if *fenced == Some(job.lineage) {
+            return true;
         }
         let (generation, lineage, closed) = (job.generation, job.lineage, job.closed);
         let Some(topic) = job.msgs.first().map(|m| (m.topic.clone(), m.partition)) else {
-            continue;
+            return true;
         };
-        let Some(outcome) = commit_with_retries(&shared, job).await else {
-            return; // shutting down; the lake resumes from its own position
+        let Some(outcome) = commit_with_retries(shared, job).await else {
+            return false;
         };
         match outcome {
             Outcome::Committed(commit) => {
@@ -103,7 +134,7 @@ pub async fn run(
             Outcome::Fenced => {
                 shared.health.metrics.fenced.inc();
                 tracing::warn!(topic = %topic.0, partition = topic.1, "batch fenced by another writer; resyncing");
-                fenced = Some(lineage);
+                *fenced = Some(lineage);
                 let _ = reports.send(Report::Fenced {
                     topic: topic.0,
                     partition: topic.1,
@@ -113,6 +144,7 @@ pub async fn run(
             }
         }
     }
+    true
 }
 
 fn record(m: &Metrics, c: &Commit, closed: Instant) {
@@ -138,9 +170,13 @@ fn record(m: &Metrics, c: &Commit, closed: Instant) {
 async fn commit_with_retries(shared: &Shared, job: Job) -> Option<Outcome> {
     let max = shared.max_event_bytes;
     let Job { from, msgs, .. } = job;
-    let (encoded, letters) = tokio::task::spawn_blocking(move || encode(msgs, from, max))
-        .await
-        .expect("encode task panicked");
+    let permit = shared.encoders.clone().acquire_owned().await;
+    let (encoded, letters) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        encode(msgs, from, max)
+    })
+    .await
+    .expect("encode task panicked");
     let encoded = match encoded {
         Ok(e) => e,
         Err(e) => {
@@ -186,31 +222,34 @@ fn encode(
     from: i64,
     max_bytes: usize,
 ) -> (crate::lake::Result<Encoded>, Vec<DeadLetter>) {
+    let (Some(head), Some(tail)) = (msgs.first(), msgs.last()) else {
+        let empty = datafusion::arrow::error::ArrowError::InvalidArgumentError(
+            "a writer was handed an empty batch".into(),
+        );
+        return (Err(empty.into()), Vec::new());
+    };
+    let (topic, partition) = (head.topic.clone(), head.partition);
+    let (first, last) = (head.offset, tail.offset);
     let mut rows = Rows::default();
-    for m in &msgs {
-        rows.add_message(m, max_bytes);
-    }
-    let letters = rows
-        .rejected
-        .iter()
-        .filter_map(|r| {
-            let i = msgs.binary_search_by_key(&r.offset, |m| m.offset).ok()?;
-            let m = &msgs[i];
-            Some(DeadLetter {
-                record: Record {
-                    key: m.key.clone(),
-                    meta: m.meta.clone(),
-                    payload: m.payload.clone(),
-                },
-                reason: r.reason.clone(),
+    rows.raw.reserve(msgs.len());
+    rows.payments.reserve(msgs.len());
+    let mut letters = Vec::new();
+    for m in msgs {
+        if let Some(m) = rows.add_message(m, max_bytes) {
+            let reason = rows.rejected.last().map(|r| r.reason.clone());
+            letters.push(DeadLetter {
                 source: format!("{}/{}@{}", m.topic, m.partition, m.offset),
-            })
-        })
-        .collect();
-    let (first, last) = (msgs[0].offset, msgs[msgs.len() - 1].offset);
-    let topic = msgs[0].topic.clone();
+                reason: reason.unwrap_or_default(),
+                record: Record {
+                    key: m.key,
+                    meta: m.meta,
+                    payload: m.payload,
+                },
+            });
+        }
+    }
     (
-        Encoded::new(&topic, msgs[0].partition, from, (first, last), &rows),
+        Encoded::new(&topic, partition, from, (first, last), rows),
         letters,
     )
 }

@@ -45,9 +45,11 @@ impl Rows {
         }
     }
 
-    /// Decodes one bus message: its raw row and typed rows, or a `rejected`
-    /// row. Bodies above `max_bytes` are rejected without decoding.
-    pub fn add_message(&mut self, m: &Message, max_bytes: usize) {
+    /// Decodes one bus message into its raw row and typed rows (the body
+    /// moves into `raw_events` without a copy), or a `rejected` row. Bodies
+    /// above `max_bytes` are rejected without decoding. Returns the message
+    /// when it was rejected, for the dead-letter topic.
+    pub fn add_message(&mut self, m: Message, max_bytes: usize) -> Option<Message> {
         if m.payload.len() > max_bytes {
             let reason = format!(
                 "{} body is {} bytes, above the {max_bytes}-byte limit ([ingest] max_event_bytes); \
@@ -55,36 +57,50 @@ impl Rows {
                 m.meta.kind.contract(),
                 m.payload.len()
             );
-            return self.reject(m, Rejection::new(reason));
+            self.reject(&m, Rejection::new(reason));
+            return Some(m);
         }
-        let text = match std::str::from_utf8(&m.payload) {
-            Ok(t) => t,
-            Err(e) => {
-                let reason = format!("{} body is not UTF-8 text ({e})", m.meta.kind.contract());
-                return self.reject(m, Rejection::new(reason));
-            }
-        };
+        if let Err(e) = std::str::from_utf8(&m.payload) {
+            let reason = format!("{} body is not UTF-8 text ({e})", m.meta.kind.contract());
+            self.reject(&m, Rejection::new(reason));
+            return Some(m);
+        }
+        let text = std::str::from_utf8(&m.payload).unwrap_or_default();
         match decode(m.meta.kind, text, &m.meta.store_id) {
             Ok(d) => {
-                self.raw.push(RawEventRow {
-                    store_id: d.store_id,
-                    source: m.meta.kind.source().into(),
-                    kind: m.meta.kind.contract().into(),
-                    event_id: d.event_id,
-                    key: m.key.clone(),
-                    occurred_at: d.occurred_at,
-                    received_at: Micros(m.meta.received_at),
-                    origin: m.meta.origin.clone(),
-                    payload: text.to_owned(),
-                    topic: m.topic.clone(),
-                    partition: m.partition,
-                    offset: m.offset,
-                });
                 for t in d.rows {
                     self.push(t);
                 }
+                let Message {
+                    topic,
+                    partition,
+                    offset,
+                    key,
+                    meta,
+                    payload,
+                } = m;
+                // Unique Bytes made from a Vec give their buffer back: no copy.
+                let payload = String::from_utf8(Vec::from(payload)).unwrap_or_default();
+                self.raw.push(RawEventRow {
+                    store_id: d.store_id,
+                    source: meta.kind.source().into(),
+                    kind: meta.kind.contract().into(),
+                    event_id: d.event_id,
+                    key,
+                    occurred_at: d.occurred_at,
+                    received_at: Micros(meta.received_at),
+                    origin: meta.origin,
+                    payload,
+                    topic,
+                    partition,
+                    offset,
+                });
+                None
             }
-            Err(r) => self.reject(m, r),
+            Err(r) => {
+                self.reject(&m, r);
+                Some(m)
+            }
         }
     }
 

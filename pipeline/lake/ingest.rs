@@ -14,12 +14,12 @@ use crate::bus::EventBus;
 
 /// Writes all tables of a batch's rows under one file stem, directly into
 /// the table folders (no commit). Returns the files.
-pub async fn write_rows(lake: &Lake, rows: &Rows, stem: &str) -> Result<Vec<String>> {
+pub async fn write_rows(lake: &Lake, rows: Rows, stem: &str) -> Result<Vec<String>> {
     put_all(lake, encode_rows(rows, stem)?).await
 }
 
 /// Writes the typed tables of a batch's rows under one file stem, directly.
-pub async fn write_typed(lake: &Lake, rows: &Rows, stem: &str) -> Result<Vec<String>> {
+pub async fn write_typed(lake: &Lake, rows: Rows, stem: &str) -> Result<Vec<String>> {
     put_all(lake, encode_typed(rows, stem)?).await
 }
 
@@ -140,10 +140,10 @@ impl Partition<'_> {
             let (topic, partition) = (self.topic.to_string(), self.partition);
             let batch = tokio::task::spawn_blocking(move || {
                 let mut rows = Rows::default();
-                for m in &msgs {
+                for m in msgs {
                     rows.add_message(m, opts.max_event_bytes);
                 }
-                Encoded::new(&topic, partition, from, range, &rows)
+                Encoded::new(&topic, partition, from, range, rows)
             })
             .await
             .expect("encode task panicked")?;

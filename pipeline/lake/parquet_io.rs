@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use datafusion::arrow::json::ReaderBuilder;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -26,27 +25,23 @@ pub fn date_of(t: Micros) -> String {
 
 /// Rows of one table as an Arrow batch with the table's schema.
 pub fn to_batch<T: Table>(rows: &[&T]) -> Result<RecordBatch> {
-    let mut decoder = ReaderBuilder::new(T::schema())
-        .with_batch_size(rows.len().max(1))
-        .with_strict_mode(true)
-        .build_decoder()?;
-    decoder.serialize(rows)?;
-    Ok(decoder
-        .flush()?
-        .unwrap_or_else(|| RecordBatch::new_empty(T::schema())))
+    Ok(RecordBatch::try_new(T::schema(), T::arrays(rows))?)
 }
 
 /// Writer settings shared by every lake file. Event bodies (`payload`) are
 /// unique, large text: no dictionary and no min/max statistics for them,
-/// which would only cost hashing and comparisons.
+/// which would only cost hashing and comparisons. Event ids and origins are
+/// unique per row too: no dictionary (statistics stay, for id lookups).
 pub fn writer_properties() -> WriterProperties {
     let payload = ColumnPath::from("payload");
-    WriterProperties::builder()
+    let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(128 * 1024))
-        .set_column_dictionary_enabled(payload.clone(), false)
-        .set_column_statistics_enabled(payload, EnabledStatistics::None)
-        .build()
+        .set_column_statistics_enabled(payload, EnabledStatistics::None);
+    for unique in ["payload", "event_id", "origin"] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(unique), false);
+    }
+    b.build()
 }
 
 /// Encodes batches as one Parquet file in memory.
@@ -54,13 +49,31 @@ pub fn encode(batches: &[RecordBatch]) -> Result<Bytes> {
     let schema = batches.first().map(|b| b.schema()).ok_or_else(|| {
         datafusion::parquet::errors::ParquetError::General("no batches to encode".into())
     })?;
-    let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(writer_properties()))?;
+    let mut w = ArrowWriter::try_new(Vec::new(), schema, Some(writer_properties()))?;
     for b in batches {
         w.write(b)?;
     }
-    w.close()?;
-    Ok(Bytes::from(buf))
+    Ok(Bytes::from(w.into_inner()?))
+}
+
+/// Rows turned into Arrow at a time while encoding a file: the Arrow columns
+/// of a chunk stay small enough for the allocator to reuse their memory,
+/// instead of mapping (and the kernel zeroing) fresh pages for every batch.
+const ENCODE_CHUNK: usize = 4096;
+
+/// Encodes rows of table `T` as one Parquet file in memory, a chunk at a
+/// time; each chunk's rows are freed once they are in Arrow.
+pub fn encode_rows<T: Table>(rows: Vec<T>) -> Result<Bytes> {
+    let mut w = ArrowWriter::try_new(Vec::new(), T::schema(), Some(writer_properties()))?;
+    let mut rows = rows.into_iter();
+    loop {
+        let chunk: Vec<T> = rows.by_ref().take(ENCODE_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        w.write(&to_batch(&chunk.iter().collect::<Vec<_>>())?)?;
+    }
+    Ok(Bytes::from(w.into_inner()?))
 }
 
 /// Decodes a Parquet file held in memory.
@@ -84,15 +97,24 @@ pub async fn put(lake: &Lake, rel: &str, bytes: Bytes) -> Result<()> {
 
 /// Encodes `rows` of table `T` as `T/date=D/{stem}.parquet`, one file per
 /// date. Returns (relative path, file bytes) pairs; CPU only, no I/O.
-pub fn encode_table<T: Table>(rows: &[T], stem: &str) -> Result<Vec<(String, Bytes)>> {
-    let mut by_day: BTreeMap<i64, Vec<&T>> = BTreeMap::new();
-    for r in rows {
-        let day = r.partition_time().0.div_euclid(MICROS_PER_DAY);
-        by_day.entry(day).or_default().push(r);
+pub fn encode_table<T: Table>(rows: Vec<T>, stem: &str) -> Result<Vec<(String, Bytes)>> {
+    let day_of = |r: &T| r.partition_time().0.div_euclid(MICROS_PER_DAY);
+    let mut by_day: BTreeMap<i64, Vec<T>> = BTreeMap::new();
+    match rows.first().map(day_of) {
+        None => {}
+        // A live batch usually falls on one day: keep its rows where they are.
+        Some(day) if rows.iter().all(|r| day_of(r) == day) => {
+            by_day.insert(day, rows);
+        }
+        Some(_) => {
+            for r in rows {
+                by_day.entry(day_of(&r)).or_default().push(r);
+            }
+        }
     }
     let mut out = Vec::with_capacity(by_day.len());
     for (day, rows) in by_day {
-        let bytes = encode(&[to_batch(&rows)?])?;
+        let bytes = encode_rows(rows)?;
         let date = date_of(Micros(day * MICROS_PER_DAY));
         out.push((format!("{}/date={date}/{stem}.parquet", T::NAME), bytes));
     }
@@ -101,7 +123,7 @@ pub fn encode_table<T: Table>(rows: &[T], stem: &str) -> Result<Vec<(String, Byt
 
 /// Writes `rows` of table `T` as `T/date=D/{stem}.parquet`, one file per date.
 /// Returns the relative paths written.
-pub async fn write_table<T: Table>(lake: &Lake, rows: &[T], stem: &str) -> Result<Vec<String>> {
+pub async fn write_table<T: Table>(lake: &Lake, rows: Vec<T>, stem: &str) -> Result<Vec<String>> {
     let mut written = Vec::new();
     for (rel, bytes) in encode_table(rows, stem)? {
         put(lake, &rel, bytes).await?;

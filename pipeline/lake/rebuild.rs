@@ -70,7 +70,7 @@ pub async fn rebuild(lake: &Lake) -> Result<Rebuilt> {
                 out.events += 1;
             }
         }
-        out.written += write_typed(lake, &rows, stem).await?.len() as u64;
+        out.written += write_typed(lake, rows, stem).await?.len() as u64;
         out.files += 1;
     }
     Ok(out)

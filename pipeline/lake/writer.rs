@@ -12,23 +12,24 @@ use super::parquet_io::{encode_table, put};
 use super::{Lake, Result};
 
 /// Encodes all tables of a batch's rows under one file stem: (path, bytes).
-pub fn encode_rows(rows: &Rows, stem: &str) -> Result<Vec<(String, Bytes)>> {
-    let mut files = encode_table(&rows.raw, stem)?;
-    files.extend(encode_table(&rows.rejected, stem)?);
+/// Each table's rows are freed as soon as its files are encoded.
+pub fn encode_rows(mut rows: Rows, stem: &str) -> Result<Vec<(String, Bytes)>> {
+    let mut files = encode_table(std::mem::take(&mut rows.raw), stem)?;
+    files.extend(encode_table(std::mem::take(&mut rows.rejected), stem)?);
     files.extend(encode_typed(rows, stem)?);
     Ok(files)
 }
 
 /// Encodes the typed tables of a batch's rows under one file stem.
-pub fn encode_typed(rows: &Rows, stem: &str) -> Result<Vec<(String, Bytes)>> {
-    let mut files = encode_table(&rows.payments, stem)?;
-    files.extend(encode_table(&rows.refunds, stem)?);
-    files.extend(encode_table(&rows.invoices, stem)?);
-    files.extend(encode_table(&rows.customers, stem)?);
-    files.extend(encode_table(&rows.orders, stem)?);
-    files.extend(encode_table(&rows.order_lines, stem)?);
-    files.extend(encode_table(&rows.tracking, stem)?);
-    files.extend(encode_table(&rows.remittances, stem)?);
+pub fn encode_typed(rows: Rows, stem: &str) -> Result<Vec<(String, Bytes)>> {
+    let mut files = encode_table(rows.payments, stem)?;
+    files.extend(encode_table(rows.refunds, stem)?);
+    files.extend(encode_table(rows.invoices, stem)?);
+    files.extend(encode_table(rows.customers, stem)?);
+    files.extend(encode_table(rows.orders, stem)?);
+    files.extend(encode_table(rows.order_lines, stem)?);
+    files.extend(encode_table(rows.tracking, stem)?);
+    files.extend(encode_table(rows.remittances, stem)?);
     Ok(files)
 }
 
@@ -82,7 +83,7 @@ impl Encoded {
         partition: i32,
         from: i64,
         range: (i64, i64),
-        rows: &Rows,
+        rows: Rows,
     ) -> Result<Self> {
         let (first, last) = range;
         Ok(Encoded {
