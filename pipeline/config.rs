@@ -122,7 +122,7 @@ impl Default for IngestSettings {
             max_rows: 50_000,
             max_age_ms: 10_000,
             max_event_bytes: 1 << 20,
-            max_buffered_bytes: 64 << 20,
+            max_buffered_bytes: 16 << 20,
             group_id: "settle-ingest".into(),
             listen: "127.0.0.1:9464".into(),
         }

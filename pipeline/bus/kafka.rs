@@ -223,7 +223,7 @@ impl KafkaBus {
         self.produce(&self.topics.dlq(), &items).await
     }
 
-    /// Decodes a consumed message's key, headers and body.
+    /// Decodes a consumed message's key, headers and body (copied out of librdkafka).
     pub fn message_of(&self, m: &rdkafka::message::BorrowedMessage) -> Message {
         Message {
             topic: m.topic().to_string(),

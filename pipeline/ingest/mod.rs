@@ -140,16 +140,22 @@ struct Daemon {
     current: (Key, prometheus_client::metrics::counter::Counter),
 }
 
-/// librdkafka settings of the ingest consumer unless `[bus]` options say
-/// otherwise. `fetch.wait.max.ms`: a broker holds a fetch this long when it
-/// has less than `fetch.min.bytes`; Tansu holds every fetch the whole time
-/// and answers with about one record batch per partition, so librdkafka's
-/// 500 ms default caps reading at ~16k events/s there (measured; 10 ms reads
-/// ~250k events/s on one core). Idle consumers then fetch 100 times a second
-/// per broker, a small price for produce-to-lake latency.
+/// librdkafka settings of the ingest consumer unless `[bus.librdkafka]`
+/// says otherwise (all measured with `settle bench ingest`):
+/// - `fetch.wait.max.ms` 10: a broker holds a fetch this long when it has
+///   less than `fetch.min.bytes`; Tansu holds every fetch the whole time and
+///   answers with about one record batch per partition, so the 500 ms
+///   default capped reading at ~16k events/s (10 ms: ~260k events/s on one
+///   core). Idle consumers then fetch 100 times a second per broker.
+/// - `fetch.queue.backoff.ms` 5: when the prefetch queue is full (it is,
+///   whenever backpressure pauses reading), librdkafka waits this long before
+///   fetching again; its 1 s default cost two thirds of the throughput.
+/// - `queued.max.messages.kbytes` 8 MiB of prefetched events per partition:
+///   enough to keep one core busy, and part of the memory bound.
 pub const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     ("fetch.wait.max.ms", "10"),
-    ("queued.max.messages.kbytes", "32768"),
+    ("fetch.queue.backoff.ms", "5"),
+    ("queued.max.messages.kbytes", "8192"),
     ("session.timeout.ms", "10000"),
 ];
 

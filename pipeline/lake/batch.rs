@@ -1,6 +1,6 @@
 //! One bus batch decoded into rows for every lake table.
 
-use super::table::Micros;
+use super::table::{Body, Micros};
 use super::tables::*;
 use crate::bus::Message;
 use crate::events::decode::{Rejection, Typed, decode};
@@ -46,7 +46,7 @@ impl Rows {
     }
 
     /// Decodes one bus message into its raw row and typed rows (the body
-    /// moves into `raw_events` without a copy), or a `rejected` row. Bodies
+    /// stays in its buffer until Arrow), or a `rejected` row. Bodies
     /// above `max_bytes` are rejected without decoding. Returns the message
     /// when it was rejected, for the dead-letter topic.
     pub fn add_message(&mut self, m: Message, max_bytes: usize) -> Option<Message> {
@@ -60,13 +60,15 @@ impl Rows {
             self.reject(&m, Rejection::new(reason));
             return Some(m);
         }
-        if let Err(e) = std::str::from_utf8(&m.payload) {
-            let reason = format!("{} body is not UTF-8 text ({e})", m.meta.kind.contract());
-            self.reject(&m, Rejection::new(reason));
-            return Some(m);
-        }
-        let text = std::str::from_utf8(&m.payload).unwrap_or_default();
-        match decode(m.meta.kind, text, &m.meta.store_id) {
+        let body = match Body::new(m.payload.clone()) {
+            Ok(b) => b,
+            Err(e) => {
+                let reason = format!("{} body is not UTF-8 text ({e})", m.meta.kind.contract());
+                self.reject(&m, Rejection::new(reason));
+                return Some(m);
+            }
+        };
+        match decode(m.meta.kind, body.as_str(), &m.meta.store_id) {
             Ok(d) => {
                 for t in d.rows {
                     self.push(t);
@@ -77,10 +79,8 @@ impl Rows {
                     offset,
                     key,
                     meta,
-                    payload,
+                    ..
                 } = m;
-                // Unique Bytes made from a Vec give their buffer back: no copy.
-                let payload = String::from_utf8(Vec::from(payload)).unwrap_or_default();
                 self.raw.push(RawEventRow {
                     store_id: d.store_id,
                     source: meta.kind.source().into(),
@@ -90,7 +90,7 @@ impl Rows {
                     occurred_at: d.occurred_at,
                     received_at: Micros(meta.received_at),
                     origin: meta.origin,
-                    payload,
+                    payload: body,
                     topic,
                     partition,
                     offset,

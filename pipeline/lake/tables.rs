@@ -3,7 +3,7 @@
 //! Each row carries `store_id`; every table is hive-partitioned by
 //! `date=YYYY-MM-DD` (UTC) of the named time column.
 
-use super::table::{Days, Micros};
+use super::table::{Body, Days, Micros};
 use crate::lake_table;
 
 lake_table! {
@@ -26,7 +26,7 @@ lake_table! {
         /// Where it came from (file:line, HTTP request id, API page).
         pub origin: String,
         /// The event body as received, JSON text.
-        pub payload: String,
+        pub payload: Body,
         /// Bus topic.
         pub topic: String,
         /// Bus partition.
