@@ -5,6 +5,7 @@
 //! resumes; group offsets are committed after the files, for lag monitoring.
 
 pub mod context;
+pub mod encoders;
 pub mod http;
 pub mod metrics;
 pub mod status;
@@ -218,9 +219,10 @@ pub async fn run(
         max_event_bytes: cfg.max_event_bytes,
         health: health.clone(),
         shutdown: shutdown.clone(),
-        encoders: Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
-        )),
+        encoders: Arc::new(
+            encoders::Encoders::start(std::thread::available_parallelism().map_or(1, |n| n.get()))
+                .map_err(|e| Error::Fatal(format!("starting encoder threads: {e}")))?,
+        ),
     };
     let mut d = Daemon {
         cfg,

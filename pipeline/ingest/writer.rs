@@ -80,9 +80,9 @@ pub struct Shared {
     pub health: Arc<Health>,
     /// Stops retries on shutdown.
     pub shutdown: CancellationToken,
-    /// Batches decoding and encoding at once: one per core. More would only
-    /// hold more batches in memory at their expanded size.
-    pub encoders: Arc<tokio::sync::Semaphore>,
+    /// Where batches are decoded and encoded: one thread per core. More at
+    /// once would only hold more batches in memory at their expanded size.
+    pub encoders: Arc<super::encoders::Encoders>,
 }
 
 /// Runs one partition's writer until its queue closes.
@@ -170,13 +170,12 @@ fn record(m: &Metrics, c: &Commit, closed: Instant) {
 async fn commit_with_retries(shared: &Shared, job: Job) -> Option<Outcome> {
     let max = shared.max_event_bytes;
     let Job { from, msgs, .. } = job;
-    let permit = shared.encoders.clone().acquire_owned().await;
-    let (encoded, letters) = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        encode(msgs, from, max)
-    })
-    .await
-    .expect("encode task panicked");
+    let Some((encoded, letters)) = shared.encoders.run(move || encode(msgs, from, max)).await
+    else {
+        tracing::error!("an encoder thread failed; stopping");
+        shared.shutdown.cancel();
+        return None;
+    };
     let encoded = match encoded {
         Ok(e) => e,
         Err(e) => {

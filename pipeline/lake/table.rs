@@ -49,13 +49,17 @@ impl Col for Body {
         DataType::Utf8
     }
     fn array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
-        let (n, bytes) = values
-            .clone()
-            .fold((0, 0), |(n, b), v| (n + 1, b + v.0.len()));
-        let mut b = StringBuilder::with_capacity(n, bytes);
-        values.for_each(|v| b.append_value(v.as_str()));
-        Arc::new(b.finish())
+        let bytes = values.clone().map(|v| v.0.len()).sum();
+        utf8(bytes, values.map(Body::as_str))
     }
+}
+
+/// A text column of `values`, whose lengths add up to `bytes` (so the
+/// value buffer is allocated once).
+fn utf8<'a>(bytes: usize, values: impl Iterator<Item = &'a str>) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(values.size_hint().0, bytes);
+    values.for_each(|v| b.append_value(v));
+    Arc::new(b.finish())
 }
 
 /// A Rust field type that has one Arrow column type, and builds that column
@@ -76,12 +80,8 @@ impl Col for String {
         DataType::Utf8
     }
     fn array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
-        let (n, bytes) = values
-            .clone()
-            .fold((0, 0), |(n, b), v| (n + 1, b + v.len()));
-        let mut b = StringBuilder::with_capacity(n, bytes);
-        values.for_each(|v| b.append_value(v));
-        Arc::new(b.finish())
+        let bytes = values.clone().map(String::len).sum();
+        utf8(bytes, values.map(String::as_str))
     }
 }
 
