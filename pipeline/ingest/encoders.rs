@@ -60,12 +60,20 @@ mod tests {
     use super::Encoders;
 
     #[tokio::test]
-    async fn runs_on_named_encoder_threads_and_survives_a_panicking_task() {
+    async fn runs_on_named_encoder_threads() {
         let e = Encoders::start(1).unwrap();
         let name = e
             .run(|| std::thread::current().name().map(str::to_string))
             .await;
         assert_eq!(name, Some(Some("settle-encode-0".to_string())));
         assert_eq!(e.run(|| 2 + 2).await, Some(4));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_task_gives_none_and_later_tasks_do_not_hang() {
+        let e = Encoders::start(1).unwrap();
+        assert_eq!(e.run(|| -> i32 { panic!("boom") }).await, None);
+        let later = tokio::time::timeout(std::time::Duration::from_secs(10), e.run(|| 1)).await;
+        assert_eq!(later, Ok(None), "the only encoder thread is gone");
     }
 }
