@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod object;
+pub mod signature;
 
 #[cfg(test)]
 mod tests;
