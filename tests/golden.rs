@@ -71,12 +71,7 @@ async fn cli_table_output_for_finance_users() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    insta::assert_snapshot!("cli_status_counts", String::from_utf8(out.stdout).unwrap());
+    insta::assert_snapshot!("cli_status_counts", common::stdout_of(out));
 }
 
 /// Regression: `settle sql ... | head` panicked in println! once the reader left.

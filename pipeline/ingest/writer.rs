@@ -112,36 +112,34 @@ async fn handle(
     fenced: &mut Option<u64>,
     reports: &mpsc::UnboundedSender<Report>,
 ) -> bool {
-    {
-        if *fenced == Some(job.lineage) {
-            return true;
+    if *fenced == Some(job.lineage) {
+        return true;
+    }
+    let (generation, lineage, closed) = (job.generation, job.lineage, job.closed);
+    let Some(topic) = job.msgs.first().map(|m| (m.topic.clone(), m.partition)) else {
+        return true;
+    };
+    let Some(outcome) = commit_with_retries(shared, job).await else {
+        return false;
+    };
+    match outcome {
+        Outcome::Committed(commit) => {
+            record(&shared.health.metrics, &commit, closed);
+            if let Err(e) = writer::cleanup(&shared.lake, &topic.0, topic.1).await {
+                tracing::warn!(topic = %topic.0, partition = topic.1, error = %e, "cleaning staged files");
+            }
+            let _ = reports.send(Report::Committed { generation, commit });
         }
-        let (generation, lineage, closed) = (job.generation, job.lineage, job.closed);
-        let Some(topic) = job.msgs.first().map(|m| (m.topic.clone(), m.partition)) else {
-            return true;
-        };
-        let Some(outcome) = commit_with_retries(shared, job).await else {
-            return false;
-        };
-        match outcome {
-            Outcome::Committed(commit) => {
-                record(&shared.health.metrics, &commit, closed);
-                if let Err(e) = writer::cleanup(&shared.lake, &topic.0, topic.1).await {
-                    tracing::warn!(topic = %topic.0, partition = topic.1, error = %e, "cleaning staged files");
-                }
-                let _ = reports.send(Report::Committed { generation, commit });
-            }
-            Outcome::Fenced => {
-                shared.health.metrics.fenced.inc();
-                tracing::warn!(topic = %topic.0, partition = topic.1, "batch fenced by another writer; resyncing");
-                *fenced = Some(lineage);
-                let _ = reports.send(Report::Fenced {
-                    topic: topic.0,
-                    partition: topic.1,
-                    generation,
-                    lineage,
-                });
-            }
+        Outcome::Fenced => {
+            shared.health.metrics.fenced.inc();
+            tracing::warn!(topic = %topic.0, partition = topic.1, "batch fenced by another writer; resyncing");
+            *fenced = Some(lineage);
+            let _ = reports.send(Report::Fenced {
+                topic: topic.0,
+                partition: topic.1,
+                generation,
+                lineage,
+            });
         }
     }
     true

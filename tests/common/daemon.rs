@@ -103,12 +103,7 @@ impl Setup {
             .env("SETTLE__INGEST__GROUP_ID", &self.group)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        super::stdout_of(out)
     }
 
     /// Sets an `[ingest]` key.

@@ -133,3 +133,14 @@ pub fn python(script: &str, args: &[&str]) -> String {
 pub fn is_null(b: &RecordBatch, col: &str, i: usize) -> bool {
     b.column_by_name(col).unwrap().is_null(i)
 }
+
+/// The stdout of a finished command, which must have succeeded (else its
+/// stderr is the failure message).
+pub fn stdout_of(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
