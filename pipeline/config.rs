@@ -34,6 +34,8 @@ pub struct Settings {
     pub bus: BusSettings,
     /// Bus-to-lake ingestion.
     pub ingest: IngestSettings,
+    /// Webhook intake (`settle serve`).
+    pub intake: crate::intake::settings::IntakeSettings,
 }
 
 /// `[lake]`.
@@ -92,6 +94,7 @@ impl BusSettings {
             partitions: self.partitions,
             options: self.librdkafka.clone(),
             ack_timeout: std::time::Duration::from_secs(self.ack_timeout_secs),
+            idempotent: true,
         })
     }
 }
@@ -152,20 +155,25 @@ impl Settings {
             let Some(rest) = key.strip_prefix("SETTLE__") else {
                 continue;
             };
-            let Some((section, field)) = rest.split_once("__") else {
+            let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+            if path.len() < 2 || path.iter().any(String::is_empty) {
                 continue;
-            };
-            let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
+            }
             let parsed = raw
                 .parse::<i64>()
                 .map(toml::Value::Integer)
                 .unwrap_or(toml::Value::String(raw.clone()));
-            let table = value
-                .entry(section)
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            if let toml::Value::Table(t) = table {
-                t.insert(field, parsed);
+            let mut table = &mut value;
+            for part in &path[..path.len() - 1] {
+                let entry = table
+                    .entry(part.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if !entry.is_table() {
+                    *entry = toml::Value::Table(toml::Table::new());
+                }
+                table = entry.as_table_mut().expect("made a table above");
             }
+            table.insert(path[path.len() - 1].clone(), parsed);
         }
         value
             .try_into()
@@ -199,5 +207,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("urll"), "{err}");
+    }
+
+    #[test]
+    fn environment_reaches_nested_tables() {
+        let env = [
+            (
+                "SETTLE__INTAKE__STRIPE__WEBHOOK_SECRETS".to_string(),
+                "whsec_a, whsec_b".to_string(),
+            ),
+            (
+                "SETTLE__INTAKE__SHOPIFY__SHOP1__SECRET".into(),
+                "shpss_x".into(),
+            ),
+        ];
+        let s = Settings::load(None, env.into_iter()).unwrap();
+        assert_eq!(s.intake.stripe.webhook_secrets.0.len(), 2);
+        assert!(s.intake.shopify.contains_key("shop1"));
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("whsec_a") && !debug.contains("shpss_x"),
+            "{debug}"
+        );
     }
 }

@@ -104,6 +104,14 @@ enum Command {
         #[arg(long)]
         group: Option<String>,
     },
+    /// Receive signed webhooks (Stripe, Shopify, WooCommerce, generic orders,
+    /// carriers) and produce them to the bus, answering 2xx only after the
+    /// bus acknowledged, until SIGTERM or Ctrl-C (needs [bus] brokers).
+    Serve {
+        /// Listen here (default from [intake] listen).
+        #[arg(long)]
+        listen: Option<String>,
+    },
     /// Per partition: broker end offset, newest offset in the lake, group offset and lag.
     Status,
     /// Lake maintenance.
@@ -247,7 +255,7 @@ async fn main() -> Result<()> {
 async fn run() -> Result<()> {
     let cli = Cli::parse();
     // Daemons log their work at info; one-shot commands only warnings.
-    let default = if matches!(cli.command, Command::Ingest { .. }) {
+    let default = if matches!(cli.command, Command::Ingest { .. } | Command::Serve { .. }) {
         "info"
     } else {
         "warn"
@@ -456,6 +464,11 @@ async fn run() -> Result<()> {
                 s.fenced
             );
         }
+        Command::Serve { listen } => {
+            let listen = listen.unwrap_or(settings.intake.listen.clone());
+            serve_daemon(&settings, &listen).await?;
+            outln!("serve stopped");
+        }
         Command::Status => {
             let lake = open()?;
             let topics = Topics {
@@ -573,21 +586,66 @@ async fn ingest_daemon(
             .with_graceful_shutdown(async move { stop_http.cancelled().await })
             .await
     });
-    let signals = shutdown.clone();
-    tokio::spawn(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: flushing and stopping"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: flushing and stopping"),
-        }
-        signals.cancel();
-    });
+    cancel_on_signals(shutdown.clone());
     let ingest = tokio::spawn(settle::ingest::run(lake, cfg, health, shutdown.clone()));
     let result = ingest.await.context("ingest task")?;
     shutdown.cancel();
     let _ = server.await;
     Ok(result?)
+}
+
+/// Cancels `token` on SIGTERM or Ctrl-C.
+fn cancel_on_signals(token: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: finishing and stopping"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: finishing and stopping"),
+        }
+        token.cancel();
+    });
+}
+
+/// Runs the webhook intake until SIGTERM or Ctrl-C.
+async fn serve_daemon(settings: &Settings, listen: &str) -> Result<()> {
+    use settle::intake::serve::{Intake, serve};
+    let Some(mut kafka) = settings.bus.kafka() else {
+        bail!(
+            "settle serve needs Kafka: set [bus] brokers in the config or \
+             SETTLE__BUS__BROKERS=host:port (webhooks are acknowledged only once the bus has them)"
+        );
+    };
+    // librdkafka fails a message it could not deliver in time, so a request
+    // answered 503 never reaches the bus later.
+    kafka.ack_timeout = std::time::Duration::from_millis(settings.intake.ack_timeout_ms.max(1));
+    kafka.idempotent = false;
+    let topics = Topics {
+        prefix: settings.bus.topic_prefix.clone(),
+    };
+    let bus = Arc::new(settle::bus::kafka::KafkaBus::new(kafka, topics.clone())?);
+    // Producers do not create topics; make sure they exist (a broker that
+    // is down now only means 503s until it is back).
+    let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
+    names.push(topics.dlq());
+    if let Err(e) = bus.create_topics(&names).await {
+        tracing::warn!(error = %e, "could not check the topics; webhooks get 503 until the bus answers");
+    }
+    let intake = Arc::new(Intake::new(bus, topics, settings.intake.clone()));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}; pick a free address with --listen"))?;
+    let routes = intake.enabled_routes();
+    if routes.is_empty() {
+        tracing::warn!(
+            "no webhook secret is configured: every webhook route answers 404; see [intake] in the README"
+        );
+    }
+    tracing::info!(listen = %listener.local_addr()?, routes = ?routes, "serving webhooks");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    cancel_on_signals(shutdown.clone());
+    serve(listener, intake, shutdown).await?;
+    Ok(())
 }
 
 /// Kafka when brokers are configured, else the in-process bus starting at the

@@ -9,6 +9,8 @@
 #       read them; its fetches slow to a crawl on topics of 100k+ events.
 #   S3: moto_server on 127.0.0.1:5000 (PyPI moto[server])
 #   Python peers: duckdb, polars, jsonschema (PyPI)
+#   Stripe: localstripe (PyPI); tests start their own instance on a free
+#     loopback port through tests/peers/localstripe_server.py
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 run_dir=${SETTLE_SERVICES_DIR:-$HOME/.cache/settle/services}
@@ -19,8 +21,8 @@ sqlite_port=${SETTLE_TEST_KAFKA_SQLITE_PORT:-19093}
 export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
-  if ! python3 -c 'import duckdb, polars, jsonschema, moto.server' 2>/dev/null; then
-    echo "installing Python peers and moto[server] from PyPI ..."
+  if ! python3 -c 'import duckdb, polars, jsonschema, moto.server, localstripe' 2>/dev/null; then
+    echo "installing Python peers, moto[server] and localstripe from PyPI ..."
     python3 -m pip install --quiet --disable-pip-version-check \
       -r "$here/peers/requirements.txt"
   fi

@@ -132,6 +132,7 @@ pub async fn run(cfg: &Config, progress: &dyn Fn(&str)) -> Result<Report, BoxErr
         partitions: 4,
         options: Default::default(),
         ack_timeout: Duration::from_secs(60),
+        idempotent: true,
     };
     let bus = KafkaBus::new(kafka, topics.clone())?;
     let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();

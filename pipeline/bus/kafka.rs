@@ -38,6 +38,12 @@ pub struct KafkaConfig {
     pub options: BTreeMap<String, String>,
     /// How long a publish may wait for acknowledgement.
     pub ack_timeout: Duration,
+    /// Whether the producer is idempotent (no duplicates from its own
+    /// retries). `settle serve` turns it off: each request publishes one event
+    /// and the sender's retry is the retry, and an idempotent producer whose
+    /// messages timed out bumps its epoch, which Tansu's storage does not
+    /// survive (it panics in its idempotence check and stops serving).
+    pub idempotent: bool,
 }
 
 impl KafkaConfig {
@@ -66,12 +72,12 @@ fn kafka_err(what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl KafkaBus {
-    /// Connects a producer (idempotent, acks=all, Java-compatible key
+    /// Connects a producer (idempotent unless configured otherwise, acks=all, Java-compatible key
     /// partitioning) and a group-less reader.
     pub fn new(config: KafkaConfig, topics: Topics) -> Result<Self> {
         let producer: FutureProducer = config
             .client()
-            .set("enable.idempotence", "true")
+            .set("enable.idempotence", config.idempotent.to_string())
             .set("acks", "all")
             .set("partitioner", "murmur2_random")
             .set(

@@ -1,4 +1,7 @@
-//! Intake: turning outside input (files today; webhooks and API backfills
-//! later) into bus records.
+//! Intake: turning outside input (files, signed webhooks, API backfills)
+//! into bus records.
 
+pub mod dedupe;
 pub mod load;
+pub mod serve;
+pub mod settings;

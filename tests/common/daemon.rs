@@ -39,6 +39,7 @@ pub async fn kafka_on(brokers: &str, topics: &Topics) -> KafkaBus {
         partitions: 3,
         options: Default::default(),
         ack_timeout: Duration::from_secs(30),
+        idempotent: true,
     };
     let bus = KafkaBus::new(config, topics.clone()).unwrap();
     let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod http;
+pub mod stripe;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

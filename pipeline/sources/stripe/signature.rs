@@ -5,28 +5,12 @@
 //! or future) are refused, so a captured request cannot be replayed later.
 //! Errors never carry a secret or a signature.
 
-use hmac::{KeyInit, Mac};
-use sha2::Sha256;
+use hmac::Mac;
+
+pub use crate::sources::secret::Secret;
 
 /// Stripe's default tolerance, seconds.
 pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
-
-/// An endpoint secret. Its `Debug` never shows it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret (`whsec_…`).
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
 
 /// Why a request's signature was refused (each answers 401).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,13 +117,8 @@ impl Verifier {
 }
 
 /// HMAC-SHA256 of `"{t}.{body}"` keyed by `secret`, as Stripe signs.
-fn mac(secret: &Secret, t: i64, body: &[u8]) -> hmac::Hmac<Sha256> {
-    let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(secret.0.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac
+fn mac(secret: &Secret, t: i64, body: &[u8]) -> hmac::Hmac<sha2::Sha256> {
+    secret.mac(&[t.to_string().as_bytes(), b".", body])
 }
 
 #[cfg(test)]
