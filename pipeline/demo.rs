@@ -68,6 +68,7 @@ pub async fn publish_history(
                     store_id: "default".into(),
                     origin,
                     received_at: now,
+                    refusal: None,
                 },
                 payload: Bytes::from(line.clone()),
             });

@@ -359,8 +359,7 @@ async fn run() -> Result<()> {
                 bail!("no brokers configured: set [bus] brokers or SETTLE__BUS__BROKERS");
             };
             let bus = settle::bus::kafka::KafkaBus::new(kafka, topics.clone())?;
-            let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-            names.push(topics.dlq());
+            let names = topics.all();
             let created = bus.create_topics(&names).await?;
             for t in &names {
                 let state = if created.contains(t) {
@@ -474,8 +473,7 @@ async fn run() -> Result<()> {
             let topics = Topics {
                 prefix: settings.bus.topic_prefix.clone(),
             };
-            let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-            names.push(topics.dlq());
+            let names = topics.all();
             let kafka = settings.bus.kafka();
             let group = settings.ingest.group_id.clone();
             let rows = settle::ingest::status::positions(
@@ -626,9 +624,7 @@ async fn serve_daemon(settings: &Settings, listen: &str) -> Result<()> {
     let bus = Arc::new(settle::bus::kafka::KafkaBus::new(kafka, topics.clone())?);
     // Producers do not create topics; make sure they exist (a broker that
     // is down now only means 503s until it is back).
-    let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-    names.push(topics.dlq());
-    if let Err(e) = bus.create_topics(&names).await {
+    if let Err(e) = bus.create_topics(&topics.all()).await {
         tracing::warn!(error = %e, "could not check the topics; webhooks get 503 until the bus answers");
     }
     let intake = Arc::new(Intake::new(bus, topics, settings.intake.clone()));

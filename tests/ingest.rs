@@ -293,6 +293,7 @@ fn record(kind: Kind, key: &str, origin: &str, payload: Vec<u8>) -> Record {
             store_id: "atlas-home".into(),
             origin: origin.into(),
             received_at: 1_780_000_000_000_000,
+            refusal: None,
         },
         payload: Bytes::from(payload),
     }

@@ -6,74 +6,20 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::daemon::{self, Ingest, Setup};
 use common::http::{self, Reply, post};
-use settle::bus::Topics;
-use settle::bus::kafka::{KafkaBus, KafkaConfig};
+use common::intake::start_intake;
 use settle::events::Kind;
 use settle::generate::stripe_json;
-use settle::intake::serve::{Intake, serve};
 use settle::intake::settings::{IntakeSettings, Secrets};
 use settle::lake::Lake;
 use settle::sources::secret::Secret;
 use settle::sources::stripe::signature::Verifier;
-use tokio_util::sync::CancellationToken;
 
 const SECRET: &str = "whsec_intake_test_1";
 const ROTATED: &str = "whsec_intake_test_2";
-
-/// `settle serve`'s routes in-process, on their own runtime and thread.
-struct Running {
-    addr: String,
-    stop: CancellationToken,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.stop.cancel();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn start_intake(brokers: &str, topics: &Topics, settings: IntakeSettings) -> Running {
-    let (tx, rx) = mpsc::channel();
-    let stop = CancellationToken::new();
-    let (brokers, topics, token) = (brokers.to_string(), topics.clone(), stop.clone());
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let config = KafkaConfig {
-                brokers,
-                client_id: "settle-intake-test".into(),
-                partitions: 3,
-                options: Default::default(),
-                ack_timeout: Duration::from_millis(settings.ack_timeout_ms),
-                idempotent: false,
-            };
-            let bus = KafkaBus::new(config, topics.clone()).unwrap();
-            let names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-            bus.create_topics(&names).await.unwrap();
-            let intake = Arc::new(Intake::new(Arc::new(bus), topics, settings));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-            serve(listener, intake, token).await.unwrap();
-        });
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("intake started");
-    Running {
-        addr,
-        stop,
-        thread: Some(thread),
-    }
-}
 
 fn settings(secrets: &[&str], ack_timeout_ms: u64) -> IntakeSettings {
     let mut s = IntakeSettings::default();

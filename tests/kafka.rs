@@ -42,6 +42,7 @@ async fn history_through_kafka_equals_the_in_process_path() {
             store_id: "atlas-home".into(),
             origin: "test:1".into(),
             received_at: 0,
+            refusal: None,
         },
         payload: bytes::Bytes::from_static(b"\x00not json"),
     };
@@ -119,6 +120,7 @@ async fn one_entity_stays_in_one_partition_in_order() {
                 store_id: "s".into(),
                 origin: format!("seq:{i}"),
                 received_at: i,
+                refusal: None,
             },
             payload: bytes::Bytes::from(format!("{{\"seq\":{i}}}")),
         })
@@ -172,6 +174,7 @@ async fn status_shows_lag_before_ingest_and_none_after() {
                 store_id: "s".into(),
                 origin: "status".into(),
                 received_at: 0,
+                refusal: None,
             },
             payload: bytes::Bytes::from(l.clone()),
         })

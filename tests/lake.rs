@@ -131,6 +131,7 @@ async fn crashed_batch(
                 store_id: "default".into(),
                 origin: format!("crash:{i}"),
                 received_at: 0,
+                refusal: None,
             },
             payload: Bytes::from(line.clone()),
         };

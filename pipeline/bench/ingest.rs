@@ -73,6 +73,7 @@ fn records(lines: &[&str], start: usize, received_at: i64) -> Vec<Record> {
                     store_id: "bench".into(),
                     origin,
                     received_at,
+                    refusal: None,
                 },
                 payload: Bytes::copy_from_slice(l.as_bytes()),
             }
@@ -135,9 +136,7 @@ pub async fn run(cfg: &Config, progress: &dyn Fn(&str)) -> Result<Report, BoxErr
         idempotent: true,
     };
     let bus = KafkaBus::new(kafka, topics.clone())?;
-    let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-    names.push(topics.dlq());
-    bus.create_topics(&names).await?;
+    bus.create_topics(&topics.all()).await?;
     let topic = topics.for_kind(Kind::Stripe);
 
     progress(&format!("producing {} events to {topic}", cfg.events));

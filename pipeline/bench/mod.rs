@@ -70,6 +70,7 @@ pub async fn settle_side(file: &Path, lake: &Lake, batch: usize) -> std::io::Res
                 store_id: "bench".into(),
                 origin: String::new(),
                 received_at: 0,
+                refusal: None,
             },
             payload: Bytes::copy_from_slice(line),
         };

@@ -24,6 +24,7 @@ const ORIGIN: &str = "settle-origin";
 const RECEIVED: &str = "settle-received-at";
 const REASON: &str = "settle-reason";
 const SOURCE: &str = "settle-source";
+const REFUSAL: &str = "settle-refusal";
 
 /// How to reach Kafka.
 #[derive(Debug, Clone)]
@@ -141,7 +142,7 @@ impl KafkaBus {
             .and_then(|rest| Kind::ALL.into_iter().find(|k| k.topic() == rest))
             .unwrap_or(Kind::Stripe);
         let mut received_at = m.timestamp().to_millis().unwrap_or(0) * 1_000;
-        let (mut store_id, mut origin) = (None, None);
+        let (mut store_id, mut origin, mut refusal) = (None, None, None);
         if let Some(headers) = m.headers() {
             for h in headers.iter() {
                 let Some(v) = h.value.and_then(|v| std::str::from_utf8(v).ok()) else {
@@ -155,6 +156,7 @@ impl KafkaBus {
                     }
                     STORE => store_id = Some(v.to_string()),
                     ORIGIN => origin = Some(v.to_string()),
+                    REFUSAL => refusal = Some(v.to_string()),
                     RECEIVED => received_at = v.parse().unwrap_or(received_at),
                     _ => {}
                 }
@@ -166,6 +168,7 @@ impl KafkaBus {
             origin: origin
                 .unwrap_or_else(|| format!("{}/{}@{}", m.topic(), m.partition(), m.offset())),
             received_at,
+            refusal,
         }
     }
 }
@@ -196,6 +199,12 @@ impl KafkaBus {
                     key: RECEIVED,
                     value: Some(received.as_str()),
                 });
+            if let Some(why) = &r.meta.refusal {
+                headers = headers.insert(Header {
+                    key: REFUSAL,
+                    value: Some(why.as_str()),
+                });
+            }
             for (key, value) in extra {
                 headers = headers.insert(Header {
                     key,

@@ -130,6 +130,7 @@ mod tests {
                 store_id: "s".into(),
                 origin: "t".into(),
                 received_at: 0,
+                refusal: None,
             },
             payload: bytes::Bytes::from_static(b"{}"),
         }

@@ -54,6 +54,11 @@ pub struct Meta {
     pub origin: String,
     /// When Settle received it, microseconds since the epoch.
     pub received_at: i64,
+    /// Set when the intake already found the event unusable (a carrier
+    /// status no table maps, a store payload that cannot be read): the body
+    /// is the sender's, kept as it came, and the ingest puts it in `rejected`
+    /// with this reason instead of decoding it.
+    pub refusal: Option<String>,
 }
 
 /// An event to publish.
@@ -108,6 +113,13 @@ impl Topics {
     /// The dead-letter topic.
     pub fn dlq(&self) -> String {
         format!("{}dlq", self.prefix)
+    }
+
+    /// Every topic Settle uses: one per kind, then the dead-letter topic.
+    pub fn all(&self) -> Vec<String> {
+        let mut names: Vec<String> = Kind::ALL.iter().map(|k| self.for_kind(*k)).collect();
+        names.push(self.dlq());
+        names
     }
 }
 

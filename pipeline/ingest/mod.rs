@@ -207,6 +207,10 @@ pub async fn run(
             return Ok(Summary::default());
         }
     }
+    // Rejected events go to the dead-letter topic; producers do not create topics.
+    if let Err(e) = bus.create_topics(&cfg.topics.all()).await {
+        tracing::warn!(error = %e, "could not check the topics; create them with `settle topics create`");
+    }
     health
         .ready
         .store(true, std::sync::atomic::Ordering::Relaxed);

@@ -75,6 +75,7 @@ pub fn read_records(path: &Path, kind: Kind, store: &str) -> Result<Vec<Record>>
                 store_id: store.to_string(),
                 origin,
                 received_at: now,
+                refusal: None,
             },
             payload: Bytes::copy_from_slice(line),
         });

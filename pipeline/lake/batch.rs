@@ -60,6 +60,11 @@ impl Rows {
             self.reject(&m, Rejection::new(reason));
             return Some(m);
         }
+        if let Some(why) = &m.meta.refusal {
+            let reason = format!("refused at intake: {why}");
+            self.reject(&m, Rejection::new(reason));
+            return Some(m);
+        }
         let body = match Body::new(m.payload.clone()) {
             Ok(b) => b,
             Err(e) => {

@@ -1,4 +1,7 @@
 //! Outside systems, one folder each: decoding, verification, normalization.
 
 pub mod secret;
+pub mod shopify;
+pub mod store;
 pub mod stripe;
+pub mod woocommerce;

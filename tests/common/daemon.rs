@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use settle::bus::Topics;
 use settle::bus::kafka::{KafkaBus, KafkaConfig};
-use settle::events::Kind;
 use settle::lake::{Lake, commit};
 
 /// The test broker (tests/services.sh starts Tansu there).
@@ -42,9 +41,7 @@ pub async fn kafka_on(brokers: &str, topics: &Topics) -> KafkaBus {
         idempotent: true,
     };
     let bus = KafkaBus::new(config, topics.clone()).unwrap();
-    let mut names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
-    names.push(topics.dlq());
-    bus.create_topics(&names).await.unwrap_or_else(|e| {
+    bus.create_topics(&topics.all()).await.unwrap_or_else(|e| {
         panic!("{e}: start the broker with `tests/services.sh start` (Tansu on {brokers})")
     });
     bus

@@ -4,6 +4,7 @@
 
 pub mod daemon;
 pub mod http;
+pub mod intake;
 pub mod stripe;
 
 use std::collections::BTreeMap;

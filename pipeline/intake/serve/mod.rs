@@ -6,6 +6,7 @@
 
 mod metrics;
 pub mod reply;
+mod stores;
 mod stripe;
 
 use std::sync::Arc;
@@ -60,6 +61,17 @@ impl Intake {
         if !s.stripe.webhook_secrets.is_empty() {
             out.push("/webhooks/stripe".to_string());
         }
+        for (section, stores) in [
+            ("shopify", &s.shopify),
+            ("woocommerce", &s.woocommerce),
+            ("orders", &s.orders),
+        ] {
+            for (store, cfg) in stores {
+                if !cfg.secret.is_empty() {
+                    out.push(format!("/webhooks/{section}/{store}"));
+                }
+            }
+        }
         out
     }
 
@@ -79,7 +91,8 @@ impl Intake {
             return Ok(Accepted {
                 id: delivery,
                 topic,
-                duplicate: true,
+                status: "duplicate",
+                reason: None,
             });
         }
         let started = Instant::now();
@@ -93,7 +106,8 @@ impl Intake {
                 Ok(Accepted {
                     id: delivery,
                     topic,
-                    duplicate: false,
+                    status: "accepted",
+                    reason: None,
                 })
             }
             failed => {
@@ -125,6 +139,7 @@ impl Intake {
                 store_id: store.to_string(),
                 origin,
                 received_at: chrono::Utc::now().timestamp_micros(),
+                refusal: None,
             },
             payload: body,
         }
@@ -138,8 +153,7 @@ impl Intake {
     ) -> axum::response::Response {
         match result {
             Ok(a) => {
-                let outcome = if a.duplicate { "duplicate" } else { "accepted" };
-                self.metrics.answered(source, outcome);
+                self.metrics.answered(source, a.status);
                 a.into_response()
             }
             Err(r) => {
@@ -180,6 +194,9 @@ pub fn router(intake: Arc<Intake>) -> Router {
     let limit = intake.settings.max_body_bytes;
     Router::new()
         .route("/webhooks/stripe", post(stripe::receive))
+        .route("/webhooks/shopify/{store}", post(stores::shopify))
+        .route("/webhooks/woocommerce/{store}", post(stores::woocommerce))
+        .route("/webhooks/orders/{store}", post(stores::orders))
         .route("/metrics", get(metrics_route))
         .route("/healthz", get(healthz))
         .fallback(not_found)

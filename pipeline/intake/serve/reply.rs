@@ -94,18 +94,40 @@ pub struct Accepted {
     pub id: String,
     /// The topic it went to.
     pub topic: String,
-    /// Whether it had been acknowledged before (not produced again).
-    pub duplicate: bool,
+    /// accepted, duplicate (acknowledged before, not produced again), kept
+    /// (on the bus for `rejected`, with `reason`) or ping.
+    pub status: &'static str,
+    /// Why a kept event cannot be tabled.
+    pub reason: Option<String>,
+}
+
+impl Accepted {
+    /// Marks a produced event as kept for `rejected` with `reason`.
+    pub fn kept(mut self, reason: String) -> Self {
+        if self.status == "accepted" {
+            self.status = "kept";
+        }
+        self.reason = Some(reason);
+        self
+    }
+
+    /// A sender's ping, answered without producing.
+    pub fn ping(topic: String) -> Self {
+        Accepted {
+            id: String::new(),
+            topic,
+            status: "ping",
+            reason: None,
+        }
+    }
 }
 
 impl IntoResponse for Accepted {
     fn into_response(self) -> Response {
-        let status = if self.duplicate {
-            "duplicate"
-        } else {
-            "accepted"
-        };
-        let body = json!({"status": status, "id": self.id, "topic": self.topic});
+        let mut body = json!({"status": self.status, "id": self.id, "topic": self.topic});
+        if let Some(r) = self.reason {
+            body["reason"] = json!(r);
+        }
         (StatusCode::OK, Json(body)).into_response()
     }
 }
