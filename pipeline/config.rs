@@ -36,6 +36,9 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// Webhook intake (`settle serve`).
     pub intake: crate::intake::settings::IntakeSettings,
+    /// `[carriers.NAME]`: each carrier's format, store, secrets and mappings.
+    pub carriers:
+        std::collections::BTreeMap<String, crate::sources::carriers::settings::CarrierSettings>,
 }
 
 /// `[lake]`.

@@ -627,7 +627,16 @@ async fn serve_daemon(settings: &Settings, listen: &str) -> Result<()> {
     if let Err(e) = bus.create_topics(&topics.all()).await {
         tracing::warn!(error = %e, "could not check the topics; webhooks get 503 until the bus answers");
     }
-    let intake = Arc::new(Intake::new(bus, topics, settings.intake.clone()));
+    for (name, c) in &settings.carriers {
+        settle::sources::carriers::format(&c.format)
+            .map_err(|e| anyhow::anyhow!("[carriers.{name}] format: {e}"))?;
+    }
+    let intake = Arc::new(Intake::new(
+        bus,
+        topics,
+        settings.intake.clone(),
+        settings.carriers.clone(),
+    ));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}; pick a free address with --listen"))?;

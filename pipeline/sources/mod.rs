@@ -1,5 +1,6 @@
 //! Outside systems, one folder each: decoding, verification, normalization.
 
+pub mod carriers;
 pub mod secret;
 pub mod shopify;
 pub mod store;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use settle::bus::Topics;
 use settle::bus::kafka::{KafkaBus, KafkaConfig};
-use settle::intake::serve::{Intake, serve};
+use settle::intake::serve::{Carriers, Intake, serve};
 use settle::intake::settings::IntakeSettings;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +30,16 @@ impl Drop for Running {
 
 /// Starts the routes with `settings` producing to `brokers`.
 pub fn start_intake(brokers: &str, topics: &Topics, settings: IntakeSettings) -> Running {
+    start_intake_with(brokers, topics, settings, Carriers::new())
+}
+
+/// Starts the routes with `settings` and `carriers` producing to `brokers`.
+pub fn start_intake_with(
+    brokers: &str,
+    topics: &Topics,
+    settings: IntakeSettings,
+    carriers: Carriers,
+) -> Running {
     let (tx, rx) = mpsc::channel();
     let stop = CancellationToken::new();
     let (brokers, topics, token) = (brokers.to_string(), topics.clone(), stop.clone());
@@ -46,7 +56,7 @@ pub fn start_intake(brokers: &str, topics: &Topics, settings: IntakeSettings) ->
             };
             let bus = KafkaBus::new(config, topics.clone()).unwrap();
             bus.create_topics(&topics.all()).await.unwrap();
-            let intake = Arc::new(Intake::new(Arc::new(bus), topics, settings));
+            let intake = Arc::new(Intake::new(Arc::new(bus), topics, settings, carriers));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap().to_string()).unwrap();
             serve(listener, intake, token).await.unwrap();

@@ -4,6 +4,7 @@
 //! `Retry-After` and retries later, so nothing is acknowledged that was not
 //! produced.
 
+mod carriers;
 mod metrics;
 pub mod reply;
 mod stores;
@@ -25,21 +26,31 @@ use super::dedupe::Dedupe;
 use super::settings::IntakeSettings;
 use crate::bus::{EventBus, Meta, Record, Topics};
 use crate::events::Kind;
+use crate::sources::carriers::settings::CarrierSettings;
 use crate::sources::stripe::signature::Verifier;
+
+/// `[carriers.NAME]` by name.
+pub type Carriers = std::collections::BTreeMap<String, CarrierSettings>;
 
 /// Everything the routes share.
 pub struct Intake {
     bus: Arc<dyn EventBus>,
     topics: Topics,
     settings: IntakeSettings,
+    carriers: Carriers,
     stripe: Verifier,
     seen: Dedupe,
     metrics: Metrics,
 }
 
 impl Intake {
-    /// Intake onto `bus` with `settings`.
-    pub fn new(bus: Arc<dyn EventBus>, topics: Topics, settings: IntakeSettings) -> Self {
+    /// Intake onto `bus` with `settings` and the carriers' settings.
+    pub fn new(
+        bus: Arc<dyn EventBus>,
+        topics: Topics,
+        settings: IntakeSettings,
+        carriers: Carriers,
+    ) -> Self {
         let stripe = Verifier::new(
             settings.stripe.webhook_secrets.0.clone(),
             settings.stripe.tolerance_secs,
@@ -51,6 +62,7 @@ impl Intake {
             seen: Dedupe::new(settings.dedupe_capacity),
             metrics: Metrics::default(),
             settings,
+            carriers,
         }
     }
 
@@ -70,6 +82,11 @@ impl Intake {
                 if !cfg.secret.is_empty() {
                     out.push(format!("/webhooks/{section}/{store}"));
                 }
+            }
+        }
+        for (name, cfg) in &self.carriers {
+            if !cfg.secret.is_empty() || cfg.token.is_some() {
+                out.push(format!("/webhooks/carriers/{name}"));
             }
         }
         out
@@ -197,6 +214,7 @@ pub fn router(intake: Arc<Intake>) -> Router {
         .route("/webhooks/shopify/{store}", post(stores::shopify))
         .route("/webhooks/woocommerce/{store}", post(stores::woocommerce))
         .route("/webhooks/orders/{store}", post(stores::orders))
+        .route("/webhooks/carriers/{carrier}", post(carriers::receive))
         .route("/metrics", get(metrics_route))
         .route("/healthz", get(healthz))
         .fallback(not_found)
