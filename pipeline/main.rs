@@ -76,6 +76,11 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Import files from outside systems.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Kafka topics.
     Topics {
         #[command(subcommand)]
@@ -144,6 +149,27 @@ enum JobsCommand {
     },
     /// List jobs with their queries, outputs and schedules.
     List,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Carrier COD remittance statements (CSV, XLSX, XLS, ODS), read with
+    /// `[carriers.NAME.remittance]`; prints lines, totals per currency and
+    /// rejected lines. Importing the same file again produces nothing.
+    Remittances {
+        /// Carrier name, as in `[carriers.NAME]`.
+        #[arg(long)]
+        carrier: String,
+        /// Statement id when the file has no statement column [default: the file name without extension].
+        #[arg(long)]
+        statement: Option<String>,
+        /// Check and summarize only; produce nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Statement files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -348,6 +374,65 @@ async fn run() -> Result<()> {
                 d.accepted,
                 d.rejected
             );
+        }
+        Command::Import {
+            command:
+                ImportCommand::Remittances {
+                    carrier,
+                    statement,
+                    dry_run,
+                    files,
+                },
+        } => {
+            let lake = open()?;
+            let Some(cfg) = settings.carriers.get(&carrier) else {
+                bail!(
+                    "no [carriers.{carrier}] in the config: add its store_id, currency and \
+                     [carriers.{carrier}.remittance] columns (see the README)"
+                );
+            };
+            let topics = Topics {
+                prefix: settings.bus.topic_prefix.clone(),
+            };
+            let bus = bus_for(&settings, &topics, &lake).await?;
+            let mut done = Vec::new();
+            for file in &files {
+                use settle::intake::remit;
+                let plan = remit::plan(&carrier, cfg, file, statement.as_deref())?;
+                if let Some(prev) = remit::previous(&lake, &carrier, &plan.summary.sha256).await? {
+                    outln!(
+                        "{}: already imported ({} lines, sha256 {}); nothing produced",
+                        plan.summary.file,
+                        prev.lines,
+                        &prev.sha256[..12]
+                    );
+                    continue;
+                }
+                if dry_run {
+                    out!("{}", remit::render(&plan.summary));
+                    continue;
+                }
+                let summary = remit::publish(&*bus, &topics, plan).await?;
+                out!("{}", remit::render(&summary));
+                done.push(summary);
+            }
+            if !done.is_empty() && settings.bus.kafka().is_none() {
+                let opts = ingest::DrainOptions {
+                    max_rows: settings.ingest.max_rows,
+                    max_event_bytes: settings.ingest.max_event_bytes,
+                };
+                let names = [topics.for_kind(Kind::Remittance)];
+                ingest::drain(bus, &lake, &names, opts, None).await?;
+            }
+            for summary in &done {
+                settle::intake::remit::remember(&lake, &carrier, summary).await?;
+            }
+            if !done.is_empty() && settings.bus.kafka().is_some() {
+                outln!(
+                    "produced to {}; `settle ingest` writes them to the lake",
+                    topics.for_kind(Kind::Remittance)
+                );
+            }
         }
         Command::Topics {
             command: TopicsCommand::Create,
@@ -627,7 +712,11 @@ async fn serve_daemon(settings: &Settings, listen: &str) -> Result<()> {
     if let Err(e) = bus.create_topics(&topics.all()).await {
         tracing::warn!(error = %e, "could not check the topics; webhooks get 503 until the bus answers");
     }
-    for (name, c) in &settings.carriers {
+    for (name, c) in settings
+        .carriers
+        .iter()
+        .filter(|(_, c)| !c.format.is_empty())
+    {
         settle::sources::carriers::format(&c.format)
             .map_err(|e| anyhow::anyhow!("[carriers.{name}] format: {e}"))?;
     }

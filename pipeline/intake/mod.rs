@@ -3,5 +3,6 @@
 
 pub mod dedupe;
 pub mod load;
+pub mod remit;
 pub mod serve;
 pub mod settings;

@@ -31,4 +31,43 @@ pub struct CarrierSettings {
     pub statuses: BTreeMap<String, String>,
     /// `generic` only: JSON pointers to each field (see `sources/carriers/generic`).
     pub fields: BTreeMap<String, String>,
+    /// `[carriers.NAME.remittance]`: how its COD remittance statements read.
+    pub remittance: RemittanceMapping,
+}
+
+/// How one carrier's remittance statements (CSV or spreadsheet) read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemittanceMapping {
+    /// Statement column header for each field: `tracking_number`,
+    /// `collected`, `paid_date` (required); `net_remitted` (else collected
+    /// minus fees), `fee_shipping`, `fee_cod`, `fee_return`, `fee_other`,
+    /// `order_id`, `currency`, `statement_id`, `bank_reference`.
+    pub columns: BTreeMap<String, String>,
+    /// 1-based row holding the column names.
+    pub header_row: usize,
+    /// CSV delimiter (`;`, `,`, `tab`); detected from the header when unset.
+    pub delimiter: Option<String>,
+    /// Spreadsheet sheet name; the first when unset.
+    pub sheet: Option<String>,
+    /// Amounts are written `1.234,50` (the comma is the decimal mark).
+    pub decimal_comma: bool,
+    /// Characters separating thousands (spaces are always ignored).
+    pub thousands: String,
+    /// Date format of text dates (chrono syntax).
+    pub date_format: String,
+}
+
+impl Default for RemittanceMapping {
+    fn default() -> Self {
+        RemittanceMapping {
+            columns: BTreeMap::new(),
+            header_row: 1,
+            delimiter: None,
+            sheet: None,
+            decimal_comma: false,
+            thousands: String::new(),
+            date_format: "%Y-%m-%d".into(),
+        }
+    }
 }
