@@ -36,6 +36,8 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// Webhook intake (`settle serve`).
     pub intake: crate::intake::settings::IntakeSettings,
+    /// `[stripe]`: the Stripe API.
+    pub stripe: StripeSettings,
     /// `[carriers.NAME]`: each carrier's format, store, secrets and mappings.
     pub carriers:
         std::collections::BTreeMap<String, crate::sources::carriers::settings::CarrierSettings>,
@@ -99,6 +101,31 @@ impl BusSettings {
             ack_timeout: std::time::Duration::from_secs(self.ack_timeout_secs),
             idempotent: true,
         })
+    }
+}
+
+/// `[stripe]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StripeSettings {
+    /// Secret or restricted key (`sk_…`/`rk_…`); else the environment's `STRIPE_API_KEY`.
+    pub api_key: Option<crate::sources::secret::Secret>,
+    /// API base URL.
+    pub api_base: String,
+    /// Attempts per request (exponential backoff on 409, 429 and 5xx).
+    pub max_attempts: u32,
+    /// Objects per list page (1 to 100).
+    pub page_size: u32,
+}
+
+impl Default for StripeSettings {
+    fn default() -> Self {
+        StripeSettings {
+            api_key: None,
+            api_base: "https://api.stripe.com/".into(),
+            max_attempts: 6,
+            page_size: 100,
+        }
     }
 }
 

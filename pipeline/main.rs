@@ -76,6 +76,11 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Read history from outside systems' APIs onto the bus.
+    Backfill {
+        #[command(subcommand)]
+        command: BackfillCommand,
+    },
     /// Import files from outside systems.
     Import {
         #[command(subcommand)]
@@ -149,6 +154,22 @@ enum JobsCommand {
     },
     /// List jobs with their queries, outputs and schedules.
     List,
+}
+
+#[derive(Subcommand)]
+enum BackfillCommand {
+    /// Customers, charges, payment intents, refunds, invoices, balance
+    /// transactions and payouts created since DATE as snapshot events, plus
+    /// Stripe's own events (30 days); resumable, and a second run produces
+    /// only what is new. Key: [stripe] api_key or STRIPE_API_KEY.
+    Stripe {
+        /// First day (YYYY-MM-DD, UTC) or an RFC 3339 time.
+        #[arg(long)]
+        since: String,
+        /// Hide progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -374,6 +395,51 @@ async fn run() -> Result<()> {
                 d.accepted,
                 d.rejected
             );
+        }
+        Command::Backfill {
+            command: BackfillCommand::Stripe { since, quiet },
+        } => {
+            let lake = open()?;
+            let since = parse_since(&since)?;
+            let key = settings
+                .stripe
+                .api_key
+                .clone()
+                .or_else(|| std::env::var("STRIPE_API_KEY").ok().map(settle::sources::secret::Secret::new))
+                .filter(|k| !k.is_empty())
+                .context("no Stripe key: set STRIPE_API_KEY or [stripe] api_key (a restricted read-only key is enough)")?;
+            let s = &settings.stripe;
+            let api = settle::sources::stripe::api::Api::new(&key, &s.api_base, s.max_attempts)?;
+            let topics = Topics {
+                prefix: settings.bus.topic_prefix.clone(),
+            };
+            let bus = bus_for(&settings, &topics, &lake).await?;
+            let run = settle::intake::backfill::Backfill {
+                api: &api,
+                bus: &*bus,
+                topics: &topics,
+                lake: &lake,
+                store: &settings.intake.stripe.store_id,
+                since,
+                page_size: s.page_size.clamp(1, 100),
+                progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            let counts = run.run().await?;
+            if settings.bus.kafka().is_none() {
+                let opts = ingest::DrainOptions {
+                    max_rows: settings.ingest.max_rows,
+                    max_event_bytes: settings.ingest.max_event_bytes,
+                };
+                ingest::drain(bus, &lake, &[topics.for_kind(Kind::Stripe)], opts, None).await?;
+            }
+            for c in counts {
+                outln!(
+                    "{:<22} {:>8} read {:>8} produced",
+                    c.list,
+                    c.read,
+                    c.produced
+                );
+            }
         }
         Command::Import {
             command:
@@ -675,6 +741,20 @@ async fn ingest_daemon(
     shutdown.cancel();
     let _ = server.await;
     Ok(result?)
+}
+
+/// `--since`: a UTC day or an RFC 3339 time, as Unix seconds.
+fn parse_since(text: &str) -> Result<i64> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp());
+    }
+    settle::events::parse_timestamp("--since", text)
+        .map(|micros| micros / 1_000_000)
+        .map_err(anyhow::Error::msg)
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C.

@@ -18,6 +18,11 @@ impl Secret {
         Secret(s.into())
     }
 
+    /// The secret itself, for handing to a client that sends it (never log it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// Whether no secret was configured.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
