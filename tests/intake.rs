@@ -271,3 +271,27 @@ fn with_the_broker_down_webhooks_get_503_and_sender_retries_land_exactly_once() 
         "after {attempts} retries"
     );
 }
+
+/// The benchmark itself is run by hand (figures in the issue note); this
+/// only keeps it working: both sides answer every request and it prints the ratio.
+#[test]
+fn the_webhook_benchmark_runs_both_sides_and_prints_the_ratio() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_settle"))
+        .args([
+            "bench",
+            "webhooks",
+            "--requests",
+            "300",
+            "--concurrency",
+            "8",
+        ])
+        .args(["--brokers", &daemon::brokers()])
+        .output()
+        .unwrap();
+    let text = common::stdout_of(out);
+    assert!(
+        text.contains("do-nothing axum") && text.contains("settle serve"),
+        "{text}"
+    );
+    assert!(text.contains("settle/do-nothing rate ratio"), "{text}");
+}

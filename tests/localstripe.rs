@@ -13,6 +13,49 @@ use settle::lake::Lake;
 
 const SECRET: &str = "whsec_localstripe_e2e";
 
+/// What [`shop`] created in localstripe.
+struct Shop {
+    customers: Vec<String>,
+    intents: Vec<String>,
+    charges: Vec<String>,
+}
+
+/// Three customers (`PREFIX0@example.com`, …), each paying once by card in
+/// KWD, EUR and JPY (3, 2 and 0 decimals).
+fn shop(ls: &http::Server, prefix: &str) -> Shop {
+    let mut made = Shop {
+        customers: Vec::new(),
+        intents: Vec::new(),
+        charges: Vec::new(),
+    };
+    for (i, (amount, currency)) in [("2500", "kwd"), ("1999", "eur"), ("500", "jpy")]
+        .into_iter()
+        .enumerate()
+    {
+        let email = format!("{prefix}{i}@example.com");
+        let c = api(ls, "POST", "/v1/customers", &[("email", &email)]);
+        let cus = c["id"].as_str().unwrap().to_string();
+        let pi = api(
+            ls,
+            "POST",
+            "/v1/payment_intents",
+            &[
+                ("amount", amount),
+                ("currency", currency),
+                ("customer", &cus),
+                ("payment_method", "pm_card_visa"),
+                ("confirm", "true"),
+            ],
+        );
+        assert_eq!(pi["status"], "succeeded", "{pi}");
+        made.charges
+            .push(pi["charges"]["data"][0]["id"].as_str().unwrap().to_string());
+        made.intents.push(pi["id"].as_str().unwrap().to_string());
+        made.customers.push(cus);
+    }
+    made
+}
+
 #[test]
 fn localstripe_delivers_signed_webhooks_through_settle_serve_into_the_lake() {
     let ls = http::localstripe();
@@ -36,31 +79,7 @@ fn localstripe_delivers_signed_webhooks_through_settle_serve_into_the_lake() {
         "/_config/webhooks/settle",
         &[("url", &url), ("secret", SECRET)],
     );
-    let mut customers = Vec::new();
-    let mut intents = Vec::new();
-    for (i, (amount, currency)) in [("2500", "kwd"), ("1999", "eur"), ("500", "jpy")]
-        .into_iter()
-        .enumerate()
-    {
-        let email = format!("buyer{i}@example.com");
-        let c = api(&ls, "POST", "/v1/customers", &[("email", &email)]);
-        let cus = c["id"].as_str().unwrap().to_string();
-        let pi = api(
-            &ls,
-            "POST",
-            "/v1/payment_intents",
-            &[
-                ("amount", amount),
-                ("currency", currency),
-                ("customer", &cus),
-                ("payment_method", "pm_card_visa"),
-                ("confirm", "true"),
-            ],
-        );
-        assert_eq!(pi["status"], "succeeded", "{pi}");
-        customers.push(cus);
-        intents.push(pi["id"].as_str().unwrap().to_string());
-    }
+    let made = shop(&ls, "buyer");
     // Every event localstripe recorded must reach the lake, signed and acknowledged.
     let events = api(&ls, "GET", "/v1/events?limit=100", &[]);
     let mut want: Vec<String> = events["data"]
@@ -125,6 +144,11 @@ fn localstripe_delivers_signed_webhooks_through_settle_serve_into_the_lake() {
             ("buyer2@example.com", "shop-e2e")
         ]
     );
+    let customers: Vec<&str> = typed.0.iter().map(|r| r["customer_id"].as_str()).collect();
+    assert_eq!(
+        customers, made.customers,
+        "emails were numbered in creation order"
+    );
     let payments: Vec<(&str, &str, &str)> = typed
         .1
         .iter()
@@ -136,6 +160,11 @@ fn localstripe_delivers_signed_webhooks_through_settle_serve_into_the_lake() {
             )
         })
         .collect();
+    let mut paid: Vec<&str> = typed.1.iter().map(|r| r["payment_id"].as_str()).collect();
+    let mut intents: Vec<&str> = made.intents.iter().map(String::as_str).collect();
+    paid.sort();
+    intents.sort();
+    assert_eq!(paid, intents);
     assert_eq!(
         payments,
         [
@@ -178,32 +207,11 @@ fn produced(stdout: &str, list: &str) -> u64 {
 #[test]
 fn backfill_finds_everything_created_in_localstripe_and_a_second_run_doubles_nothing() {
     let ls = http::localstripe();
-    let mut customers = Vec::new();
-    let mut intents = Vec::new();
-    let mut charges = Vec::new();
-    for (i, (amount, currency)) in [("2500", "kwd"), ("1999", "eur"), ("500", "jpy")]
-        .into_iter()
-        .enumerate()
-    {
-        let email = format!("backfill{i}@example.com");
-        let c = api(&ls, "POST", "/v1/customers", &[("email", &email)]);
-        let cus = c["id"].as_str().unwrap().to_string();
-        let pi = api(
-            &ls,
-            "POST",
-            "/v1/payment_intents",
-            &[
-                ("amount", amount),
-                ("currency", currency),
-                ("customer", &cus),
-                ("payment_method", "pm_card_visa"),
-                ("confirm", "true"),
-            ],
-        );
-        charges.push(pi["charges"]["data"][0]["id"].as_str().unwrap().to_string());
-        intents.push(pi["id"].as_str().unwrap().to_string());
-        customers.push(cus);
-    }
+    let Shop {
+        customers,
+        intents,
+        charges,
+    } = shop(&ls, "backfill");
     let refund = api(
         &ls,
         "POST",

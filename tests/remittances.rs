@@ -69,6 +69,20 @@ fn settle(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `settle import remittances --carrier CARRIER FILE`.
+fn import(dir: &Path, carrier: &str, file: &Path) -> std::process::Output {
+    settle(
+        dir,
+        &[
+            "import",
+            "remittances",
+            "--carrier",
+            carrier,
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
 fn xlsx(path: &Path) {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -118,16 +132,7 @@ fn statements_import_exactly_reject_bad_lines_by_number_and_reimport_changes_not
     let book = d.join("aramex-kw-oct.xlsx");
     xlsx(&book);
 
-    let out = common::stdout_of(settle(
-        d,
-        &[
-            "import",
-            "remittances",
-            "--carrier",
-            "yalidine",
-            csv.to_str().unwrap(),
-        ],
-    ));
+    let out = common::stdout_of(import(d, "yalidine", &csv));
     assert!(
         out.contains("releve-oct.csv: 7 lines, 3 accepted, 4 rejected (statement REL-2026-10)"),
         "{out}"
@@ -153,16 +158,7 @@ fn statements_import_exactly_reject_bad_lines_by_number_and_reimport_changes_not
         "{out}"
     );
 
-    let out = common::stdout_of(settle(
-        d,
-        &[
-            "import",
-            "remittances",
-            "--carrier",
-            "aramex-kw",
-            book.to_str().unwrap(),
-        ],
-    ));
+    let out = common::stdout_of(import(d, "aramex-kw", &book));
     assert!(
         out.contains(
             "aramex-kw-oct.xlsx: 3 lines, 2 accepted, 1 rejected (statement aramex-kw-oct)"
@@ -221,16 +217,7 @@ fn statements_import_exactly_reject_bad_lines_by_number_and_reimport_changes_not
     );
 
     // Again: recognized by content, nothing produced, the lake unchanged.
-    let again = common::stdout_of(settle(
-        d,
-        &[
-            "import",
-            "remittances",
-            "--carrier",
-            "yalidine",
-            csv.to_str().unwrap(),
-        ],
-    ));
+    let again = common::stdout_of(import(d, "yalidine", &csv));
     assert!(
         again.contains("releve-oct.csv: already imported (7 lines"),
         "{again}"
@@ -238,28 +225,10 @@ fn statements_import_exactly_reject_bad_lines_by_number_and_reimport_changes_not
     assert_eq!(counts(), (sums, rejected, raw));
 
     // Configuration mistakes are clear.
-    let err = settle(
-        d,
-        &[
-            "import",
-            "remittances",
-            "--carrier",
-            "dhl",
-            csv.to_str().unwrap(),
-        ],
-    );
+    let err = import(d, "dhl", &csv);
     assert!(String::from_utf8_lossy(&err.stderr).contains("no [carriers.dhl]"));
     std::fs::write(d.join("wrong.csv"), "a;b\n1;2\n").unwrap();
-    let err = settle(
-        d,
-        &[
-            "import",
-            "remittances",
-            "--carrier",
-            "yalidine",
-            d.join("wrong.csv").to_str().unwrap(),
-        ],
-    );
+    let err = import(d, "yalidine", &d.join("wrong.csv"));
     let text = String::from_utf8_lossy(&err.stderr);
     assert!(
         !err.status.success() && text.contains("no column \"Tracking\"") && text.contains("a | b"),

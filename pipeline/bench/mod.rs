@@ -3,6 +3,7 @@
 //! same file in the same run, printed as a ratio.
 
 pub mod ingest;
+pub mod webhooks;
 
 use std::io::Write;
 use std::path::Path;

@@ -85,7 +85,10 @@ impl KafkaBus {
                 "message.timeout.ms",
                 config.ack_timeout.as_millis().to_string(),
             )
-            .set("linger.ms", "5")
+            .set(
+                "linger.ms",
+                config.options.get("linger.ms").map_or("5", String::as_str),
+            )
             .create()
             .map_err(|e| kafka_err("creating the producer", e))?;
         let reader: BaseConsumer = config

@@ -17,6 +17,10 @@ pub enum Adapted {
     Refused(String),
 }
 
+/// A store adapter: (topic, store, delivery id, body) to what it becomes;
+/// an error means the body cannot be read at all (400).
+pub type Adapter = fn(&str, &str, Option<&str>, &[u8]) -> Result<Adapted, String>;
+
 /// A field as text: strings as they are, numbers in their JSON form; None for null or absent.
 pub fn text(v: &Value, pointer: &str) -> Option<String> {
     match v.pointer(pointer)? {

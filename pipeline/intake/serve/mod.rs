@@ -32,6 +32,12 @@ use crate::sources::stripe::signature::Verifier;
 /// `[carriers.NAME]` by name.
 pub type Carriers = std::collections::BTreeMap<String, CarrierSettings>;
 
+/// librdkafka settings of the intake producer unless `[bus.librdkafka]`
+/// says otherwise: each request waits for its own event's acknowledgement,
+/// so nothing lingers; under load, events still share produce requests
+/// while earlier ones are in flight.
+pub const PRODUCER_DEFAULTS: &[(&str, &str)] = &[("linger.ms", "0")];
+
 /// Everything the routes share.
 pub struct Intake {
     bus: Arc<dyn EventBus>,

@@ -18,7 +18,7 @@ use super::reply::{Accepted, Refusal};
 use crate::events::Kind;
 use crate::intake::settings::StoreIntake;
 use crate::sources::secret::{Encoding, verify_body};
-use crate::sources::store::Adapted;
+use crate::sources::store::{Adapted, Adapter};
 use crate::sources::{shopify, woocommerce};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -78,6 +78,52 @@ async fn publish_adapted(
     }
 }
 
+/// How one store platform sends its webhooks.
+struct Platform {
+    /// Metrics and origin label; also the `[intake.NAME]` section.
+    source: &'static str,
+    /// Signature header and its encoding.
+    signature: (&'static str, Encoding),
+    /// Header naming the topic.
+    topic: &'static str,
+    /// Header naming the delivery.
+    delivery: &'static str,
+    /// The adapter: (topic, store, delivery id, body).
+    adapt: Adapter,
+}
+
+const SHOPIFY: Platform = Platform {
+    source: "shopify",
+    signature: ("X-Shopify-Hmac-SHA256", Encoding::Base64),
+    topic: "x-shopify-topic",
+    delivery: "x-shopify-webhook-id",
+    adapt: shopify::adapt,
+};
+
+const WOOCOMMERCE: Platform = Platform {
+    source: "woocommerce",
+    signature: ("X-WC-Webhook-Signature", Encoding::Base64),
+    topic: "x-wc-webhook-topic",
+    delivery: "x-wc-webhook-delivery-id",
+    adapt: woocommerce::adapt,
+};
+
+async fn platform(
+    s: &Intake,
+    p: &Platform,
+    stores: &std::collections::BTreeMap<String, StoreIntake>,
+    store: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Accepted, Refusal> {
+    let body = checked(s, stores, p.source, store, headers, body, p.signature)?;
+    let topic = header(headers, p.topic).unwrap_or("");
+    let delivery_id = header(headers, p.delivery);
+    let adapted = (p.adapt)(topic, store, delivery_id, &body).map_err(Refusal::Malformed)?;
+    let delivery = delivery_id.map_or_else(|| content_id(&body), str::to_string);
+    publish_adapted(s, p.source, store, delivery, adapted, body).await
+}
+
 /// Shopify.
 pub async fn shopify(
     State(s): State<Arc<Intake>>,
@@ -85,29 +131,8 @@ pub async fn shopify(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = async {
-        let sig = ("X-Shopify-Hmac-SHA256", Encoding::Base64);
-        let body = checked(
-            &s,
-            &s.settings.shopify,
-            "shopify",
-            &store,
-            &headers,
-            body,
-            sig,
-        )?;
-        let topic = header(&headers, "x-shopify-topic").unwrap_or("");
-        let webhook_id = header(&headers, "x-shopify-webhook-id");
-        let adapted =
-            shopify::adapt(topic, &store, webhook_id, &body).map_err(Refusal::Malformed)?;
-        let delivery = match webhook_id {
-            Some(id) => id.to_string(),
-            None => content_id(&body),
-        };
-        publish_adapted(&s, "shopify", &store, delivery, adapted, body).await
-    }
-    .await;
-    s.answer("shopify", result)
+    let result = platform(&s, &SHOPIFY, &s.settings.shopify, &store, &headers, body).await;
+    s.answer(SHOPIFY.source, result)
 }
 
 /// WooCommerce (answers its `webhook_id=N` ping without producing).
@@ -117,32 +142,13 @@ pub async fn woocommerce(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = async {
-        if body.as_ref().is_ok_and(|b| b.starts_with(b"webhook_id=")) {
-            return Ok(Accepted::ping(s.topics.for_kind(Kind::Order)));
-        }
-        let sig = ("X-WC-Webhook-Signature", Encoding::Base64);
-        let body = checked(
-            &s,
-            &s.settings.woocommerce,
-            "woocommerce",
-            &store,
-            &headers,
-            body,
-            sig,
-        )?;
-        let topic = header(&headers, "x-wc-webhook-topic").unwrap_or("");
-        let delivery_id = header(&headers, "x-wc-webhook-delivery-id");
-        let adapted =
-            woocommerce::adapt(topic, &store, delivery_id, &body).map_err(Refusal::Malformed)?;
-        let delivery = match delivery_id {
-            Some(id) => id.to_string(),
-            None => content_id(&body),
-        };
-        publish_adapted(&s, "woocommerce", &store, delivery, adapted, body).await
-    }
-    .await;
-    s.answer("woocommerce", result)
+    let result = if body.as_ref().is_ok_and(|b| b.starts_with(b"webhook_id=")) {
+        Ok(Accepted::ping(s.topics.for_kind(Kind::Order)))
+    } else {
+        let stores = &s.settings.woocommerce;
+        platform(&s, &WOOCOMMERCE, stores, &store, &headers, body).await
+    };
+    s.answer(WOOCOMMERCE.source, result)
 }
 
 /// A generic store sending `order_change` bodies signed with `X-Settle-Signature`

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::Value;
 
 use super::reply::{Accepted, Refusal};
 use super::{Intake, now_unix};
@@ -55,19 +54,45 @@ async fn accept(
     s.publish(SOURCE, Kind::Stripe, record, id).await
 }
 
+/// Only what intake needs from an event; serde skips the rest without building it.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    type_: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    data: Option<Data<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Data<'a> {
+    #[serde(borrow)]
+    object: Option<Object<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Object<'a> {
+    #[serde(borrow)]
+    id: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// The event id and the bus key (the object's id) of a Stripe event body.
 fn envelope(body: &[u8]) -> Result<(String, String), Refusal> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
+    let ev: Envelope = serde_json::from_slice(body).map_err(|e| {
         Refusal::Malformed(format!(
-            "body is not JSON ({e}); Stripe sends an event object"
+            "body is not JSON, or not a Stripe event ({e}); Stripe sends an event object"
         ))
     })?;
-    let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
-    let (Some(id), Some(_type)) = (text("/id"), text("/type")) else {
+    let (Some(id), Some(_type)) = (ev.id, ev.type_) else {
         return Err(Refusal::Malformed(
             "body is not a Stripe event: it needs string fields id and type".into(),
         ));
     };
-    let key = text("/data/object/id").unwrap_or_else(|| id.clone());
-    Ok((id, key))
+    let key = ev
+        .data
+        .and_then(|d| d.object)
+        .and_then(|o| o.id)
+        .unwrap_or_else(|| id.clone());
+    Ok((id.into_owned(), key.into_owned()))
 }

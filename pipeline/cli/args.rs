@@ -1,0 +1,274 @@
+//! The command line's arguments (clap): every command and its flags.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use settle::events::Kind;
+use settle::output::Format;
+
+/// Settle: operations data for direct-to-consumer and cash-on-delivery stores.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// Settings file (TOML); `SETTLE__SECTION__KEY` environment variables override it.
+    #[arg(long, global = true, env = "SETTLE_CONFIG")]
+    pub(crate) config: Option<String>,
+    /// Lake location: a path, file:///abs, s3://bucket/prefix or memory:// [default: ./lake].
+    #[arg(long, global = true)]
+    pub(crate) lake: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run the whole pipeline on generated store data, with no outside service.
+    Demo {
+        /// Orders to generate.
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        /// Days of history.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        /// Seed for the generator.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Hide progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Write a generated store history as JSONL event files plus ground truth.
+    Generate {
+        /// Orders to generate.
+        #[arg(long, default_value_t = 5_000)]
+        orders: usize,
+        /// Days of history.
+        #[arg(long, default_value_t = 60)]
+        days: i64,
+        /// Seed: one seed, one history.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Push newline-delimited events through the bus into the lake (with Kafka
+    /// configured, only produce: `settle ingest` writes the lake).
+    Load {
+        /// Contract the lines follow.
+        #[arg(long)]
+        kind: Kind,
+        /// Store to attribute events to when they name none.
+        #[arg(long, default_value = "default")]
+        store: String,
+        /// JSONL files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Read history from outside systems' APIs onto the bus.
+    Backfill {
+        #[command(subcommand)]
+        command: BackfillCommand,
+    },
+    /// Import files from outside systems.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Kafka topics.
+    Topics {
+        #[command(subcommand)]
+        command: TopicsCommand,
+    },
+    /// Run or list jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Run one SQL query over every lake table and print the result.
+    Sql {
+        /// The query.
+        query: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Consume every event topic in a consumer group and write the lake,
+    /// exactly once, until SIGTERM or Ctrl-C (needs [bus] brokers).
+    Ingest {
+        /// Serve /metrics, /healthz and /readyz here (default from [ingest] listen).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Consumer group (default from [ingest] group_id).
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// Receive signed webhooks (Stripe, Shopify, WooCommerce, generic orders,
+    /// carriers) and produce them to the bus, answering 2xx only after the
+    /// bus acknowledged, until SIGTERM or Ctrl-C (needs [bus] brokers).
+    Serve {
+        /// Listen here (default from [intake] listen).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Per partition: broker end offset, newest offset in the lake, group offset and lag.
+    Status,
+    /// Lake maintenance.
+    Lake {
+        #[command(subcommand)]
+        command: LakeCommand,
+    },
+    /// Write the lake table contracts (schemas/tables/*.schema.json) from the Rust declarations.
+    Schemas {
+        /// Output folder.
+        #[arg(long, default_value = "schemas/tables")]
+        out: PathBuf,
+    },
+    /// Benchmarks that print ratios against a peer run in the same process.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum JobsCommand {
+    /// Run jobs (all when none are named) and write their outputs to the lake.
+    Run {
+        /// Job names.
+        names: Vec<String>,
+        /// Measure ages to this time (RFC 3339) instead of the lake's newest event.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// List jobs with their queries, outputs and schedules.
+    List,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BackfillCommand {
+    /// Customers, charges, payment intents, refunds, invoices, balance
+    /// transactions and payouts created since DATE as snapshot events, plus
+    /// Stripe's own events (30 days); resumable, and a second run produces
+    /// only what is new. Key: [stripe] api_key or STRIPE_API_KEY.
+    Stripe {
+        /// First day (YYYY-MM-DD, UTC) or an RFC 3339 time.
+        #[arg(long)]
+        since: String,
+        /// Hide progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ImportCommand {
+    /// Carrier COD remittance statements (CSV, XLSX, XLS, ODS), read with
+    /// `[carriers.NAME.remittance]`; prints lines, totals per currency and
+    /// rejected lines. Importing the same file again produces nothing.
+    Remittances {
+        /// Carrier name, as in `[carriers.NAME]`.
+        #[arg(long)]
+        carrier: String,
+        /// Statement id when the file has no statement column [default: the file name without extension].
+        #[arg(long)]
+        statement: Option<String>,
+        /// Check and summarize only; produce nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Statement files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TopicsCommand {
+    /// Create Settle's topics (events of every kind and the dead-letter topic) on the configured brokers.
+    Create,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum LakeCommand {
+    /// Recreate every typed table from raw_events.
+    Rebuild,
+    /// Show committed bus positions and row counts per table.
+    Status,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BenchCommand {
+    /// N Stripe-sized events through decode -> Arrow -> Parquet vs DuckDB read_json -> COPY TO parquet.
+    Lake {
+        /// Events to push.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Work folder (the events file and both outputs go here).
+        #[arg(long, default_value = "target/bench-lake")]
+        dir: PathBuf,
+        /// Reuse the events file from an earlier run when it exists.
+        #[arg(long)]
+        reuse: bool,
+        /// Skip the DuckDB peer (for profiling Settle's side alone).
+        #[arg(long)]
+        no_peer: bool,
+    },
+    /// N Stripe-sized events through a real broker -> settle ingest on one core
+    /// -> lake: events/s, peak RSS, produce-to-visible p99, and the ratio to
+    /// the decode-only lake benchmark (needs [bus] brokers, or --brokers).
+    Ingest {
+        /// Events for the throughput phase (a backlog drained from the broker).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Events for the latency phase, produced at --rate.
+        #[arg(long, default_value_t = 100_000)]
+        latency_events: usize,
+        /// Events per second in the latency phase.
+        #[arg(long, default_value_t = 20_000)]
+        rate: usize,
+        /// Kafka bootstrap servers (default from [bus] brokers).
+        #[arg(long)]
+        brokers: Option<String>,
+        /// `[ingest] max_age_ms` for the run.
+        #[arg(long, default_value_t = 1_000)]
+        max_age_ms: u64,
+        /// Work folder.
+        #[arg(long, default_value = "target/bench-ingest")]
+        dir: PathBuf,
+    },
+    /// Signed ~1.5 KB Stripe webhooks through `settle serve`'s route (signature
+    /// check + bus acknowledgement) beside a do-nothing axum handler in the
+    /// same process: requests/s, p50/p99 and the ratio (needs a broker).
+    Webhooks {
+        /// Requests per side.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Requests in flight.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Body size in bytes.
+        #[arg(long, default_value_t = 1_536)]
+        body_bytes: usize,
+        /// Kafka bootstrap servers (default from [bus] brokers).
+        #[arg(long)]
+        brokers: Option<String>,
+    },
+    /// (Used by `bench ingest`.) Reads N events of every partition of a topic
+    /// with a bare rdkafka consumer and prints {"events", "seconds"}: the
+    /// broker's and librdkafka's ceiling, without Settle's work.
+    #[command(hide = true)]
+    Consume {
+        /// Kafka bootstrap servers.
+        #[arg(long)]
+        brokers: String,
+        /// Topic to read from its beginning.
+        #[arg(long)]
+        topic: String,
+        /// Stop after this many events.
+        #[arg(long)]
+        events: usize,
+        /// librdkafka setting KEY=VALUE (repeatable), for tuning experiments.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
+}

@@ -1,0 +1,137 @@
+//! Long-running commands (`settle ingest`, `settle serve`) and what the
+//! command handlers share: the bus for the settings, signals, `--since`.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use settle::bus::memory::MemoryBus;
+use settle::bus::{EventBus, Topics};
+use settle::config::Settings;
+use settle::lake::{Lake, commit};
+
+/// Runs the ingest daemon with its HTTP probes until SIGTERM or Ctrl-C.
+pub(crate) async fn ingest_daemon(
+    lake: Lake,
+    cfg: settle::ingest::Config,
+    listen: &str,
+) -> Result<settle::ingest::Summary> {
+    use settle::ingest::http::{Health, router};
+    let health = Arc::new(Health::default());
+    health.beat();
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}; pick a free address with --listen"))?;
+    tracing::info!(listen = %listener.local_addr()?, "serving /metrics /healthz /readyz");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let app = router(health.clone());
+    let stop_http = shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop_http.cancelled().await })
+            .await
+    });
+    cancel_on_signals(shutdown.clone());
+    let ingest = tokio::spawn(settle::ingest::run(lake, cfg, health, shutdown.clone()));
+    let result = ingest.await.context("ingest task")?;
+    shutdown.cancel();
+    let _ = server.await;
+    Ok(result?)
+}
+
+/// `--since`: a UTC day or an RFC 3339 time, as Unix seconds.
+pub(crate) fn parse_since(text: &str) -> Result<i64> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp());
+    }
+    settle::events::parse_timestamp("--since", text)
+        .map(|micros| micros / 1_000_000)
+        .map_err(anyhow::Error::msg)
+}
+
+/// Cancels `token` on SIGTERM or Ctrl-C.
+pub(crate) fn cancel_on_signals(token: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: finishing and stopping"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: finishing and stopping"),
+        }
+        token.cancel();
+    });
+}
+
+/// Runs the webhook intake until SIGTERM or Ctrl-C.
+pub(crate) async fn serve_daemon(settings: &Settings, listen: &str) -> Result<()> {
+    use settle::intake::serve::{Intake, serve};
+    let Some(mut kafka) = settings.bus.kafka() else {
+        bail!(
+            "settle serve needs Kafka: set [bus] brokers in the config or \
+             SETTLE__BUS__BROKERS=host:port (webhooks are acknowledged only once the bus has them)"
+        );
+    };
+    // librdkafka fails a message it could not deliver in time, so a request
+    // answered 503 never reaches the bus later.
+    kafka.ack_timeout = std::time::Duration::from_millis(settings.intake.ack_timeout_ms.max(1));
+    kafka.idempotent = false;
+    for (k, v) in settle::intake::serve::PRODUCER_DEFAULTS {
+        kafka.options.entry(k.to_string()).or_insert(v.to_string());
+    }
+    let topics = Topics {
+        prefix: settings.bus.topic_prefix.clone(),
+    };
+    let bus = Arc::new(settle::bus::kafka::KafkaBus::new(kafka, topics.clone())?);
+    // Producers do not create topics; make sure they exist (a broker that
+    // is down now only means 503s until it is back).
+    if let Err(e) = bus.create_topics(&topics.all()).await {
+        tracing::warn!(error = %e, "could not check the topics; webhooks get 503 until the bus answers");
+    }
+    for (name, c) in settings
+        .carriers
+        .iter()
+        .filter(|(_, c)| !c.format.is_empty())
+    {
+        settle::sources::carriers::format(&c.format)
+            .map_err(|e| anyhow::anyhow!("[carriers.{name}] format: {e}"))?;
+    }
+    let intake = Arc::new(Intake::new(
+        bus,
+        topics,
+        settings.intake.clone(),
+        settings.carriers.clone(),
+    ));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}; pick a free address with --listen"))?;
+    let routes = intake.enabled_routes();
+    if routes.is_empty() {
+        tracing::warn!(
+            "no webhook secret is configured: every webhook route answers 404; see [intake] in the README"
+        );
+    }
+    tracing::info!(listen = %listener.local_addr()?, routes = ?routes, "serving webhooks");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    cancel_on_signals(shutdown.clone());
+    serve(listener, intake, shutdown).await?;
+    Ok(())
+}
+
+/// Kafka when brokers are configured, else the in-process bus starting at the
+/// lake's next offsets.
+pub(crate) async fn bus_for(
+    settings: &Settings,
+    topics: &Topics,
+    lake: &Lake,
+) -> Result<Arc<dyn EventBus>> {
+    Ok(match settings.bus.kafka() {
+        Some(k) => Arc::new(settle::bus::kafka::KafkaBus::new(k, topics.clone())?),
+        None => Arc::new(MemoryBus::with_start_offsets(
+            settings.bus.partitions,
+            commit::next_offsets(lake).await?,
+        )),
+    })
+}

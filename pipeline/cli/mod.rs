@@ -1,0 +1,5 @@
+//! The binary's pieces: arguments, daemons, benchmark runners.
+
+pub(crate) mod args;
+pub(crate) mod bench;
+pub(crate) mod daemons;
