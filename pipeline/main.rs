@@ -439,6 +439,7 @@ async fn run() -> Result<()> {
                     concurrency,
                     body_bytes,
                     brokers,
+                    settings: sets,
                 },
         } => {
             let Some(brokers) = brokers.or_else(|| settings.bus.kafka().map(|k| k.brokers)) else {
@@ -449,6 +450,14 @@ async fn run() -> Result<()> {
                 requests,
                 concurrency: concurrency.max(1),
                 body_bytes,
+                settings: sets
+                    .iter()
+                    .map(|s| {
+                        s.split_once('=')
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .with_context(|| format!("--set {s:?}: write KEY=VALUE"))
+                    })
+                    .collect::<Result<_>>()?,
             };
             let sides = settle::bench::webhooks::run(&cfg)
                 .await

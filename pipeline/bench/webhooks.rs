@@ -34,6 +34,8 @@ pub struct Config {
     pub concurrency: usize,
     /// Body size in bytes.
     pub body_bytes: usize,
+    /// librdkafka settings for both producers (over the intake defaults).
+    pub settings: Vec<(String, String)>,
 }
 
 /// One side's figures.
@@ -155,7 +157,10 @@ async fn bare_producer(
         .client()
         .set("enable.idempotence", "false")
         .set("acks", "all")
-        .set("linger.ms", "0")
+        .set(
+            "linger.ms",
+            kafka.options.get("linger.ms").map_or("0", String::as_str),
+        )
         .create()
         .map_err(|e| e.to_string())?;
     let next = Arc::new(AtomicUsize::new(0));
@@ -249,6 +254,7 @@ pub async fn run(cfg: &Config) -> Result<Vec<Side>, String> {
         options: crate::intake::serve::PRODUCER_DEFAULTS
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(cfg.settings.iter().cloned())
             .collect(),
         ack_timeout: Duration::from_secs(4),
         idempotent: false,

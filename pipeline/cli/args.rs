@@ -249,6 +249,9 @@ pub(crate) enum BenchCommand {
         /// Body size in bytes.
         #[arg(long, default_value_t = 1_536)]
         body_bytes: usize,
+        /// librdkafka setting KEY=VALUE for the producers (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
         /// Kafka bootstrap servers (default from [bus] brokers).
         #[arg(long)]
         brokers: Option<String>,
