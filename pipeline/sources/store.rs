@@ -21,6 +21,14 @@ pub enum Adapted {
 /// an error means the body cannot be read at all (400).
 pub type Adapter = fn(&str, &str, Option<&str>, &[u8]) -> Result<Adapted, String>;
 
+/// The refusal for a topic a platform sends that Settle does not take.
+pub fn unknown_topic(platform: &str, topic: &str, topics: &[&str]) -> Adapted {
+    Adapted::Refused(format!(
+        "{platform} topic {topic:?} is not one Settle takes ({}); unsubscribe it from the webhook",
+        topics.join(", ")
+    ))
+}
+
 /// A field as text: strings as they are, numbers in their JSON form; None for null or absent.
 pub fn text(v: &Value, pointer: &str) -> Option<String> {
     match v.pointer(pointer)? {

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::store::{Adapted, amount, lookup, required, text};
+use super::store::{Adapted, amount, lookup, required, text, unknown_topic};
 use crate::money::Currency;
 
 /// Topics Settle takes.
@@ -60,17 +60,10 @@ pub fn adapt(
                 text(&v, "/order_id").unwrap_or_default()
             )));
         }
-        other => {
-            return Ok(Adapted::Refused(format!(
-                "Shopify topic {other:?} is not one Settle takes ({}); unsubscribe it or tell us",
-                TOPICS.join(", ")
-            )));
-        }
+        other => return Ok(unknown_topic("Shopify", other, TOPICS)),
     };
-    match order(&v, change, store, webhook_id) {
-        Ok(a) => Ok(a),
-        Err(why) => Ok(Adapted::Refused(format!("Shopify {topic}: {why}"))),
-    }
+    Ok(order(&v, change, store, webhook_id)
+        .unwrap_or_else(|why| Adapted::Refused(format!("Shopify {topic}: {why}"))))
 }
 
 fn order(

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::store::{Adapted, amount, required, text};
+use super::store::{Adapted, amount, required, text, unknown_topic};
 use crate::money::Currency;
 
 /// Topics Settle takes.
@@ -46,17 +46,10 @@ pub fn adapt(
                 text(&v, "/id").unwrap_or_default()
             )));
         }
-        other => {
-            return Ok(Adapted::Refused(format!(
-                "WooCommerce topic {other:?} is not one Settle takes ({})",
-                TOPICS.join(", ")
-            )));
-        }
+        other => return Ok(unknown_topic("WooCommerce", other, TOPICS)),
     };
-    match order(&v, change, store, delivery) {
-        Ok(a) => Ok(a),
-        Err(why) => Ok(Adapted::Refused(format!("WooCommerce {topic}: {why}"))),
-    }
+    Ok(order(&v, change, store, delivery)
+        .unwrap_or_else(|why| Adapted::Refused(format!("WooCommerce {topic}: {why}"))))
 }
 
 fn order(v: &Value, change: &str, store: &str, delivery: Option<&str>) -> Result<Adapted, String> {
