@@ -58,7 +58,47 @@ impl KafkaConfig {
         }
         c
     }
+
+    /// Like [`KafkaConfig::client`] for a consumer: producer-only settings
+    /// (the intake's `linger.ms`, batching, compression) are left out, so
+    /// librdkafka does not warn that the consumer ignores them.
+    pub fn consumer_client(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.brokers)
+            .set("client.id", &self.client_id);
+        for (k, v) in &self.options {
+            if !PRODUCER_ONLY.contains(&k.as_str()) {
+                c.set(k, v);
+            }
+        }
+        c
+    }
 }
+
+/// librdkafka properties that only producers read (CONFIGURATION.md, "P").
+const PRODUCER_ONLY: &[&str] = &[
+    "linger.ms",
+    "queue.buffering.max.ms",
+    "queue.buffering.max.messages",
+    "queue.buffering.max.kbytes",
+    "batch.num.messages",
+    "batch.size",
+    "compression.type",
+    "compression.codec",
+    "compression.level",
+    "acks",
+    "request.required.acks",
+    "message.timeout.ms",
+    "delivery.timeout.ms",
+    "enable.idempotence",
+    "retries",
+    "message.send.max.retries",
+    "retry.backoff.ms",
+    "partitioner",
+    "sticky.partitioning.linger.ms",
+    "transactional.id",
+    "transaction.timeout.ms",
+];
 
 /// An [`EventBus`] on Kafka.
 pub struct KafkaBus {
@@ -92,7 +132,7 @@ impl KafkaBus {
             .create()
             .map_err(|e| kafka_err("creating the producer", e))?;
         let reader: BaseConsumer = config
-            .client()
+            .consumer_client()
             .set("group.id", format!("{}-reader", config.client_id))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")

@@ -175,7 +175,7 @@ pub async fn run(
         assignments: assignments.clone(),
         metrics: health.clone(),
     };
-    let mut client = cfg.kafka.client();
+    let mut client = cfg.kafka.consumer_client();
     client
         .set("group.id", &cfg.group_id)
         .set("enable.auto.commit", "true")

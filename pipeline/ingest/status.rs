@@ -45,7 +45,7 @@ pub async fn positions(
     let broker = match kafka {
         Some((cfg, group)) => {
             let consumer: BaseConsumer = cfg
-                .client()
+                .consumer_client()
                 .set("group.id", group)
                 .set("enable.auto.commit", "false")
                 .create()?;
