@@ -38,6 +38,8 @@ pub struct Settings {
     pub intake: crate::intake::settings::IntakeSettings,
     /// `[stripe]`: the Stripe API.
     pub stripe: StripeSettings,
+    /// `[sql]`: `settle sql` and the Postgres-wire endpoint.
+    pub sql: crate::sql::settings::SqlSettings,
     /// `[carriers.NAME]`: each carrier's format, store, secrets and mappings.
     pub carriers:
         std::collections::BTreeMap<String, crate::sources::carriers::settings::CarrierSettings>,

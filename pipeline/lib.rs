@@ -15,3 +15,4 @@ pub mod lake;
 pub mod money;
 pub mod output;
 pub mod sources;
+pub mod sql;

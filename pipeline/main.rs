@@ -8,7 +8,6 @@ use settle::config::Settings;
 use settle::events::Kind;
 use settle::jobs::session::Options;
 use settle::lake::{Lake, commit, ingest};
-use settle::output::{Format, render};
 
 /// `println!` that returns an error instead of panicking when stdout is gone.
 macro_rules! outln {
@@ -300,7 +299,7 @@ async fn run() -> Result<()> {
                 &jobs,
                 &Options {
                     as_of,
-                    contracts: None,
+                    ..Options::default()
                 },
             )
             .await?
@@ -314,14 +313,24 @@ async fn run() -> Result<()> {
                 );
             }
         }
-        Command::Sql { query, format } => {
+        Command::Sql {
+            query,
+            execute,
+            file,
+            format,
+            output,
+        } => {
             let lake = open()?;
-            let ctx = settle::jobs::session::open(&lake, &Options::default()).await?;
-            let df = ctx.sql(&query).await.context("planning the query")?;
-            let batches = df.collect().await.context("running the query")?;
-            out!("{}", render(&batches, format)?);
-            if format == Format::Table {
-                outln!("");
+            let args = cli::sql::SqlArgs {
+                query,
+                execute,
+                file,
+                format,
+                output,
+            };
+            let code = cli::sql::sql_command(&lake, &settings.sql, args).await?;
+            if code != 0 {
+                std::process::exit(code);
             }
         }
         Command::Lake {
@@ -366,9 +375,10 @@ async fn run() -> Result<()> {
                 s.fenced
             );
         }
-        Command::Serve { listen } => {
+        Command::Serve { listen, pg_listen } => {
             let listen = listen.unwrap_or(settings.intake.listen.clone());
-            serve_daemon(&settings, &listen).await?;
+            let pg_listen = pg_listen.unwrap_or(settings.sql.pg_listen.clone());
+            serve_daemon(&settings, &listen, &pg_listen, open).await?;
             outln!("serve stopped");
         }
         Command::Status => {

@@ -48,32 +48,58 @@ pub struct KafkaConfig {
 }
 
 impl KafkaConfig {
-    /// librdkafka settings shared by every client: brokers, id, pass-through options.
+    /// librdkafka settings for a producer or admin client: brokers, id and
+    /// the pass-through options except consumer-only ones (so librdkafka does
+    /// not warn that the producer ignores them).
     pub fn client(&self) -> ClientConfig {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", &self.brokers)
-            .set("client.id", &self.client_id);
-        for (k, v) in &self.options {
-            c.set(k, v);
-        }
-        c
+        self.with_options(CONSUMER_ONLY)
     }
 
     /// Like [`KafkaConfig::client`] for a consumer: producer-only settings
     /// (the intake's `linger.ms`, batching, compression) are left out, so
     /// librdkafka does not warn that the consumer ignores them.
     pub fn consumer_client(&self) -> ClientConfig {
+        self.with_options(PRODUCER_ONLY)
+    }
+
+    fn with_options(&self, except: &[&str]) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers)
             .set("client.id", &self.client_id);
         for (k, v) in &self.options {
-            if !PRODUCER_ONLY.contains(&k.as_str()) {
+            if !except.contains(&k.as_str()) {
                 c.set(k, v);
             }
         }
         c
     }
 }
+
+/// librdkafka properties that only consumers read (CONFIGURATION.md, "C").
+const CONSUMER_ONLY: &[&str] = &[
+    "group.id",
+    "group.instance.id",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "auto.offset.reset",
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "enable.auto.offset.store",
+    "enable.partition.eof",
+    "partition.assignment.strategy",
+    "group.protocol",
+    "fetch.wait.max.ms",
+    "fetch.min.bytes",
+    "fetch.max.bytes",
+    "fetch.message.max.bytes",
+    "fetch.queue.backoff.ms",
+    "fetch.error.backoff.ms",
+    "queued.min.messages",
+    "queued.max.messages.kbytes",
+    "isolation.level",
+    "check.crcs",
+];
 
 /// librdkafka properties that only producers read (CONFIGURATION.md, "P").
 const PRODUCER_ONLY: &[&str] = &[

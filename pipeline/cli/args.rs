@@ -85,13 +85,25 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
-    /// Run one SQL query over every lake table and print the result.
+    /// SQL over the lake, read-only: a query, -e, -f, or an interactive
+    /// session (REPL with history, \d, \timing, \q) when none is given.
+    /// Tables are in schemas raw, lake and reports; bare names also resolve.
     Sql {
-        /// The query.
-        query: String,
+        /// The query (like -e).
+        #[arg(conflicts_with_all = ["execute", "file"])]
+        query: Option<String>,
+        /// SQL to run; several statements separated by ';'.
+        #[arg(short = 'e', long, conflicts_with = "file")]
+        execute: Option<String>,
+        /// A file of SQL statements to run.
+        #[arg(short = 'f', long)]
+        file: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write results to this file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
     /// Consume every event topic in a consumer group and write the lake,
     /// exactly once, until SIGTERM or Ctrl-C (needs [bus] brokers).
@@ -105,11 +117,17 @@ pub(crate) enum Command {
     },
     /// Receive signed webhooks (Stripe, Shopify, WooCommerce, generic orders,
     /// carriers) and produce them to the bus, answering 2xx only after the
-    /// bus acknowledged, until SIGTERM or Ctrl-C (needs [bus] brokers).
+    /// bus acknowledged (needs [bus] brokers); and, with --pg-listen or
+    /// [sql] pg_listen, serve the lake read-only over the Postgres wire
+    /// protocol (psql, BI tools). Runs until SIGTERM or Ctrl-C.
     Serve {
-        /// Listen here (default from [intake] listen).
+        /// Listen for webhooks here (default from [intake] listen).
         #[arg(long)]
         listen: Option<String>,
+        /// Speak the Postgres wire protocol here, e.g. 127.0.0.1:5433
+        /// (default from [sql] pg_listen; users from [sql.users]).
+        #[arg(long)]
+        pg_listen: Option<String>,
     },
     /// Per partition: broker end offset, newest offset in the lake, group offset and lag.
     Status,

@@ -65,15 +65,67 @@ pub(crate) fn cancel_on_signals(token: tokio_util::sync::CancellationToken) {
     });
 }
 
-/// Runs the webhook intake until SIGTERM or Ctrl-C.
-pub(crate) async fn serve_daemon(settings: &Settings, listen: &str) -> Result<()> {
-    use settle::intake::serve::{Intake, serve};
-    let Some(mut kafka) = settings.bus.kafka() else {
+/// Runs the webhook intake (when brokers are configured) and the Postgres
+/// endpoint (when `pg_listen` is set) until SIGTERM or Ctrl-C.
+pub(crate) async fn serve_daemon(
+    settings: &Settings,
+    listen: &str,
+    pg_listen: &str,
+    open_lake: impl Fn() -> Result<Lake>,
+) -> Result<()> {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let kafka = settings.bus.kafka();
+    if kafka.is_none() && pg_listen.is_empty() {
         bail!(
-            "settle serve needs Kafka: set [bus] brokers in the config or \
-             SETTLE__BUS__BROKERS=host:port (webhooks are acknowledged only once the bus has them)"
+            "settle serve has nothing to serve: webhooks need Kafka ([bus] brokers or \
+             SETTLE__BUS__BROKERS=host:port; they are acknowledged only once the bus has them), \
+             and the Postgres endpoint needs --pg-listen ADDR or [sql] pg_listen"
         );
-    };
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    if !pg_listen.is_empty() {
+        let server = settle::sql::pg::Server::new(open_lake()?, settings.sql.clone()).await?;
+        let listener = tokio::net::TcpListener::bind(pg_listen)
+            .await
+            .with_context(|| {
+                format!("listening on {pg_listen}; pick a free address with --pg-listen")
+            })?;
+        tracing::info!(
+            listen = %listener.local_addr()?,
+            users = ?settings.sql.users.keys().collect::<Vec<_>>(),
+            tls = settings.sql.tls_cert.is_some(),
+            "serving the lake read-only over the Postgres wire protocol"
+        );
+        tasks.spawn(server.serve(listener, shutdown.clone()));
+    }
+    match kafka {
+        Some(kafka) => {
+            let (listener, intake) = intake(settings, kafka, listen).await?;
+            tasks.spawn(settle::intake::serve::serve(
+                listener,
+                intake,
+                shutdown.clone(),
+            ));
+        }
+        None => tracing::info!("webhook intake is off: no [bus] brokers configured"),
+    }
+    cancel_on_signals(shutdown.clone());
+    while let Some(done) = tasks.join_next().await {
+        if let Err(e) = done.context("a server task failed")? {
+            shutdown.cancel();
+            return Err(e).context("serving");
+        }
+    }
+    Ok(())
+}
+
+/// The webhook intake's listener and routes.
+async fn intake(
+    settings: &Settings,
+    mut kafka: settle::bus::kafka::KafkaConfig,
+    listen: &str,
+) -> Result<(tokio::net::TcpListener, Arc<settle::intake::serve::Intake>)> {
+    use settle::intake::serve::Intake;
     // librdkafka fails a message it could not deliver in time, so a request
     // answered 503 never reaches the bus later.
     kafka.ack_timeout = std::time::Duration::from_millis(settings.intake.ack_timeout_ms.max(1));
@@ -114,10 +166,7 @@ pub(crate) async fn serve_daemon(settings: &Settings, listen: &str) -> Result<()
         );
     }
     tracing::info!(listen = %listener.local_addr()?, routes = ?routes, "serving webhooks");
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    cancel_on_signals(shutdown.clone());
-    serve(listener, intake, shutdown).await?;
-    Ok(())
+    Ok((listener, intake))
 }
 
 /// Kafka when brokers are configured, else the in-process bus starting at the

@@ -3,3 +3,4 @@
 pub(crate) mod args;
 pub(crate) mod bench;
 pub(crate) mod daemons;
+pub(crate) mod sql;

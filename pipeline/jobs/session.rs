@@ -12,6 +12,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::TryStreamExt;
 
@@ -34,6 +35,11 @@ pub struct Options {
     pub as_of: Option<i64>,
     /// Carrier contracts; the shipped ones when None.
     pub contracts: Option<Vec<Contract>>,
+    /// The runtime (memory pool, disk for spilling) shared by sessions;
+    /// DataFusion's unbounded default when None.
+    pub runtime: Option<std::sync::Arc<datafusion::execution::runtime_env::RuntimeEnv>>,
+    /// Every query stops with an error after this long (no limit when None).
+    pub query_timeout: Option<std::time::Duration>,
 }
 
 /// Opens a session with every lake table and view registered.
@@ -41,7 +47,17 @@ pub async fn open(lake: &Lake, opts: &Options) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(2);
-    let ctx = SessionContext::new_with_config(config);
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features();
+    if let Some(runtime) = &opts.runtime {
+        state = state.with_runtime_env(runtime.clone());
+    }
+    if let Some(limit) = opts.query_timeout {
+        state = state
+            .with_physical_optimizer_rule(Arc::new(crate::sql::deadline::Deadline::new(limit)));
+    }
+    let ctx = SessionContext::new_with_state(state.build());
     ctx.register_udf(super::udf::format_money_udf());
     ctx.runtime_env()
         .register_object_store(&lake.store_url, lake.store.clone());

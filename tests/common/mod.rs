@@ -5,6 +5,7 @@
 pub mod daemon;
 pub mod http;
 pub mod intake;
+pub mod pg;
 pub mod stripe;
 
 use std::collections::BTreeMap;
