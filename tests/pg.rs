@@ -1,7 +1,8 @@
 //! Issue 5: the lake over the Postgres wire protocol (`settle serve
 //! --pg-listen`) with the real psql client and tokio-postgres: catalog
 //! commands, a join and an aggregate equal to `settle sql`, prepared
-//! statements with parameters, refusals (auth, writes, time limit), 20
+//! statements with parameters, refusals (auth, writes, time and memory
+//! limits), 20
 //! concurrent clients, TLS, and what BI tools send on connect.
 
 mod common;
@@ -136,7 +137,13 @@ async fn tokio_postgres_prepared_statements_with_parameters() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_bad_logins_writes_and_long_queries() {
     let dir = lake().await;
-    let server = pg::serve(dir.path(), &[("SETTLE__SQL__QUERY_TIMEOUT_SECS", "2")]);
+    let server = pg::serve(
+        dir.path(),
+        &[
+            ("SETTLE__SQL__QUERY_TIMEOUT_SECS", "2"),
+            ("SETTLE__SQL__MEMORY_LIMIT_MB", "16"),
+        ],
+    );
 
     let none = psql(server.port, None, &["-c", "SELECT 1"]);
     assert!(!none.status.success());
@@ -190,6 +197,18 @@ async fn refuses_bad_logins_writes_and_long_queries() {
     assert!(took < Duration::from_secs(20), "the limit took {took:?}");
     let one = client.query_one("SELECT 1::BIGINT", &[]).await.unwrap();
     assert_eq!(one.get::<_, i64>(0), 1);
+
+    // Over the 16 MiB memory limit: refused, not the server's death.
+    let e = client
+        .simple_query("SELECT array_length(array_agg(value), 1) FROM generate_series(1, 20000000)")
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("Resources exhausted"), "{e:?}");
+    let n = client
+        .query_one("SELECT COUNT(*) FROM reports.cod_reconciliation", &[])
+        .await
+        .unwrap();
+    assert_eq!(n.get::<_, i64>(0), 150);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

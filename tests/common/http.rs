@@ -83,13 +83,23 @@ pub fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Re
         .unwrap_or_else(|e| panic!("POST http://{addr}{path}: {e}"))
 }
 
-/// A free loopback port.
+/// A free loopback port, never the same twice in one test process (tests
+/// run in parallel: two servers handed the same port raced, and one test
+/// then talked to the other's server until it stopped).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut given = GIVEN.lock().unwrap();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Waits until something listens on `port`.
@@ -171,11 +181,14 @@ pub fn localstripe() -> Server {
         "{}/tests/peers/localstripe_server.py",
         env!("CARGO_MANIFEST_DIR")
     );
+    // Its log stays in the temp folder for when a test fails.
+    let log = std::fs::File::create(std::env::temp_dir().join(format!("localstripe-{port}.log")))
+        .unwrap();
     let child = Command::new("python3")
         .arg(script)
         .args(["--port", &port.to_string()])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("python3 runs localstripe (tests/services.sh installs it)");
     wait_listening(port, "localstripe");
