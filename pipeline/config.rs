@@ -40,6 +40,8 @@ pub struct Settings {
     pub stripe: StripeSettings,
     /// `[sql]`: `settle sql` and the Postgres-wire endpoint.
     pub sql: crate::sql::settings::SqlSettings,
+    /// `[alerts]`: evaluation schedule and notification channels.
+    pub alerts: crate::alerts::AlertSettings,
     /// `[carriers.NAME]`: each carrier's format, store, secrets and mappings.
     pub carriers:
         std::collections::BTreeMap<String, crate::sources::carriers::settings::CarrierSettings>,

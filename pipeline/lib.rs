@@ -2,6 +2,7 @@
 //! cash-on-delivery stores. Events come in, go through the bus, land in a
 //! Parquet lake, and SQL jobs build reconciliation and rate tables from it.
 
+pub mod alerts;
 pub mod bench;
 pub mod bus;
 pub mod config;

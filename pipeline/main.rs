@@ -272,6 +272,17 @@ async fn run() -> Result<()> {
                 outln!("{t:<28} {state}");
             }
         }
+        Command::Alerts {
+            command: AlertsCommand::List,
+        } => {
+            out!("{}", cli::alerts::list()?);
+        }
+        Command::Alerts {
+            command: AlertsCommand::Run { names, at },
+        } => {
+            let lake = open()?;
+            out!("{}", cli::alerts::run(&lake, &settings, &names, at).await?);
+        }
         Command::Jobs {
             command: JobsCommand::List,
         } => {

@@ -85,6 +85,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Evaluate or list the alert rules (jobs/alerts/*.toml).
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
     /// SQL over the lake, read-only: a query, -e, -f, or an interactive
     /// session (REPL with history, \d, \timing, \q) when none is given.
     /// Tables are in schemas raw, lake and reports; bare names also resolve.
@@ -160,6 +165,21 @@ pub(crate) enum JobsCommand {
         as_of: Option<String>,
     },
     /// List jobs with their queries, outputs and schedules.
+    List,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AlertsCommand {
+    /// Evaluate the rules once (all when none are named): groups go pending,
+    /// fire, repeat or resolve; notifications go to [alerts.channels.NAME].
+    Run {
+        /// Rule names.
+        names: Vec<String>,
+        /// Evaluate as of this time (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// List the rules with their queries, conditions and channels.
     List,
 }
 

@@ -75,14 +75,25 @@ pub(crate) async fn serve_daemon(
 ) -> Result<()> {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let kafka = settings.bus.kafka();
-    if kafka.is_none() && pg_listen.is_empty() {
+    if kafka.is_none() && pg_listen.is_empty() && !settings.alerts.enabled {
         bail!(
             "settle serve has nothing to serve: webhooks need Kafka ([bus] brokers or \
              SETTLE__BUS__BROKERS=host:port; they are acknowledged only once the bus has them), \
-             and the Postgres endpoint needs --pg-listen ADDR or [sql] pg_listen"
+             the Postgres endpoint needs --pg-listen ADDR or [sql] pg_listen, and alerts are off \
+             ([alerts] enabled = false)"
         );
     }
     let mut tasks = tokio::task::JoinSet::new();
+    if settings.alerts.enabled {
+        let every = humantime::parse_duration(&settings.alerts.every).with_context(|| {
+            format!(
+                "[alerts] every = {:?}: write e.g. \"1m\"",
+                settings.alerts.every
+            )
+        })?;
+        let lake = open_lake()?;
+        tasks.spawn(alert_loop(lake, settings.clone(), every, shutdown.clone()));
+    }
     if !pg_listen.is_empty() {
         let server = settle::sql::pg::Server::new(open_lake()?, settings.sql.clone()).await?;
         let listener = tokio::net::TcpListener::bind(pg_listen)
@@ -117,6 +128,46 @@ pub(crate) async fn serve_daemon(
         }
     }
     Ok(())
+}
+
+/// Evaluates every alert rule each `every` over the freshest lake until `shutdown`.
+async fn alert_loop(
+    lake: Lake,
+    settings: Settings,
+    every: std::time::Duration,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> std::io::Result<()> {
+    let rules = match settle::alerts::rules::all() {
+        Ok(r) => r,
+        Err(e) => return Err(std::io::Error::other(e.to_string())),
+    };
+    tracing::info!(rules = rules.len(), every = %humantime::format_duration(every), "evaluating alert rules");
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(every) => {}
+        }
+        let at = chrono::Utc::now().timestamp_micros();
+        let ctx = match settle::sql::open(&lake, None, settings.sql.query_timeout()).await {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                tracing::warn!(error = %e, "alert evaluation skipped: the lake could not be read");
+                continue;
+            }
+        };
+        match settle::alerts::evaluate::evaluate(&ctx, &lake, &rules, &settings.alerts.channels, at)
+            .await
+        {
+            Ok(runs) => {
+                for r in runs.iter().filter(|r| !r.changes.is_empty()) {
+                    tracing::info!(rule = %r.rule, changes = ?r.changes, sent = r.sent, "alert rule changed");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "alert evaluation failed; retrying at the next interval")
+            }
+        }
+    }
 }
 
 /// The webhook intake's listener and routes.

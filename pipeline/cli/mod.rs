@@ -1,5 +1,6 @@
 //! The binary's pieces: arguments, daemons, benchmark runners.
 
+pub(crate) mod alerts;
 pub(crate) mod args;
 pub(crate) mod bench;
 pub(crate) mod daemons;

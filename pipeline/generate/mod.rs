@@ -5,6 +5,7 @@ pub mod payment;
 pub mod remit;
 pub mod sim;
 pub mod stripe_json;
+pub mod traffic;
 pub mod truth;
 pub mod world;
 

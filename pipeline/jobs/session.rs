@@ -68,6 +68,11 @@ pub async fn open(lake: &Lake, opts: &Options) -> Result<SessionContext> {
     for table in TYPED_TABLES {
         register_delivered_once(&ctx, table).await?;
     }
+    if has_files(lake, "alert_events").await? {
+        use crate::lake::table::Table;
+        let schema = crate::alerts::store::AlertEventRow::schema();
+        register_listing(&ctx, lake, "alert_events", Some(schema)).await?;
+    }
     for job in spec::all()? {
         if has_files(lake, &job.output).await? {
             register_listing(&ctx, lake, &job.output, None).await?;

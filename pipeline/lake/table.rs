@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Date32Array, Int32Array, Int64Array, StringBuilder,
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringBuilder,
     TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -130,6 +130,7 @@ macro_rules! primitive_col {
 
 primitive_col!(i64, Int64Array, DataType::Int64, |v| *v);
 primitive_col!(i32, Int32Array, DataType::Int32, |v| *v);
+primitive_col!(f64, Float64Array, DataType::Float64, |v| *v);
 primitive_col!(
     Micros,
     TimestampMicrosecondArray,

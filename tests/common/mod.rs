@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod http;
 pub mod intake;
 pub mod pg;
+pub mod recorder;
 pub mod stripe;
 
 use std::collections::BTreeMap;

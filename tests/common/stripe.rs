@@ -59,6 +59,8 @@ impl Serve {
             .env("SETTLE__BUS__TOPIC_PREFIX", prefix)
             .env("SETTLE__BUS__PARTITIONS", "3")
             .env("SETTLE_LOG", "warn")
+            // No lake here: alert rules have nothing to read.
+            .env("SETTLE__ALERTS__ENABLED", "false")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {
