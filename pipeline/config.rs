@@ -193,10 +193,17 @@ impl Settings {
             if path.len() < 2 || path.iter().any(String::is_empty) {
                 continue;
             }
-            let parsed = raw
-                .parse::<i64>()
-                .map(toml::Value::Integer)
-                .unwrap_or(toml::Value::String(raw.clone()));
+            // Numbers and booleans as such; text fields that may look like
+            // numbers (passwords, chat ids) read them back as text
+            // (`lenient_string`).
+            let parsed = match raw.as_str() {
+                "true" => toml::Value::Boolean(true),
+                "false" => toml::Value::Boolean(false),
+                _ => raw
+                    .parse::<i64>()
+                    .map(toml::Value::Integer)
+                    .unwrap_or(toml::Value::String(raw.clone())),
+            };
             let mut table = &mut value;
             for part in &path[..path.len() - 1] {
                 let entry = table
@@ -219,6 +226,34 @@ impl Settings {
                 why: e.to_string(),
             })
     }
+}
+
+/// Text from config that may arrive as a number or boolean from the
+/// environment (`SETTLE__…=12345`): every scalar reads as its text.
+pub fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("text")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+    }
+    d.deserialize_any(Text)
 }
 
 #[cfg(test)]
@@ -257,6 +292,27 @@ mod tests {
         ];
         let s = Settings::load(None, env.into_iter()).unwrap();
         assert_eq!(s.intake.stripe.webhook_secrets.0.len(), 2);
+        // Booleans, and text that looks like a number.
+        let env = [
+            ("SETTLE__ALERTS__ENABLED".to_string(), "false".to_string()),
+            ("SETTLE__SQL__USERS__FINANCE".into(), "123456".into()),
+            (
+                "SETTLE__ALERTS__CHANNELS__TG__KIND".into(),
+                "telegram".into(),
+            ),
+            ("SETTLE__ALERTS__CHANNELS__TG__TOKEN".into(), "1:abc".into()),
+            (
+                "SETTLE__ALERTS__CHANNELS__TG__CHAT_ID".into(),
+                "-100123".into(),
+            ),
+        ];
+        let t = Settings::load(None, env.into_iter()).unwrap();
+        assert!(!t.alerts.enabled);
+        assert_eq!(t.sql.users["finance"].expose(), "123456");
+        assert!(matches!(
+            &t.alerts.channels["tg"],
+            crate::alerts::channels::ChannelSettings::Telegram { chat_id, .. } if chat_id == "-100123"
+        ));
         assert!(s.intake.shopify.contains_key("shop1"));
         let debug = format!("{s:?}");
         assert!(

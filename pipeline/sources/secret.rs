@@ -10,7 +10,7 @@ use sha2::Sha256;
 /// A shared secret or token from config. Its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(transparent)]
-pub struct Secret(String);
+pub struct Secret(#[serde(deserialize_with = "crate::config::lenient_string")] String);
 
 impl Secret {
     /// Wraps a secret.

@@ -1,16 +1,18 @@
 //! Where notifications go: Slack incoming webhooks, a generic JSON webhook
-//! (HMAC-signed like Stripe's `t=…,v1=…`), and the Telegram Bot API. Every
+//! (HMAC-signed like Stripe's `t=…,v1=…`), email over SMTP, and the
+//! Telegram Bot API. Every
 //! endpoint is configurable so tests (and proxies) can stand in. Transient
 //! failures (connection, timeout, 429, 5xx) are retried with backoff; other
 //! answers are permanent. Secrets (tokens, signing keys) never appear in
 //! errors or logs.
 
+mod email;
 mod http;
 pub mod settings;
 
 use std::time::Duration;
 
-pub use self::settings::{ChannelSettings, Channels};
+pub use self::settings::{ChannelSettings, Channels, EmailSettings, SmtpTls};
 use super::notify::Notification;
 
 /// Why a delivery failed.
@@ -44,6 +46,7 @@ pub async fn deliver(
                 chat_id,
                 api_base,
             } => http::telegram(api_base, token, chat_id, n).await,
+            ChannelSettings::Email(cfg) => email::send(cfg, n).await,
         };
         match result {
             Ok(()) => return Ok(()),
