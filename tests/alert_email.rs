@@ -140,30 +140,7 @@ async fn a_rejected_message_is_final() {
 #[tokio::test]
 async fn starttls_with_a_private_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("smtp.crt"), dir.path().join("smtp.key"));
-    let made = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ])
-        // A server certificate, not a CA: rustls refuses a CA as the end entity.
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let (cert, key) = common::self_signed(dir.path(), "smtp");
     let (server, out) = sink(
         dir.path(),
         &[

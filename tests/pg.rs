@@ -246,23 +246,7 @@ async fn twenty_clients_at_once_get_the_right_summary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_when_a_certificate_is_configured() {
     let dir = lake().await;
-    let cert = dir.path().join("server.crt");
-    let key = dir.path().join("server.key");
-    let made = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let (cert, key) = common::self_signed(dir.path(), "server");
     let server = pg::serve(
         dir.path(),
         &[
@@ -270,17 +254,10 @@ async fn tls_when_a_certificate_is_configured() {
             ("SETTLE__SQL__TLS_KEY", key.to_str().unwrap()),
         ],
     );
-    let out = Command::new("psql")
-        .args(["-X", "-w", "-A", "-t"])
-        .arg(format!(
-            "host=127.0.0.1 port={} user={} dbname=settle sslmode=require",
-            server.port,
-            pg::USER
-        ))
-        .args(["-c", "SELECT COUNT(*) FROM reports.cod_reconciliation"])
-        .env("PGPASSWORD", PASSWORD)
-        .output()
-        .unwrap();
+    let out = psql_require_tls(
+        server.port,
+        "SELECT COUNT(*) FROM reports.cod_reconciliation",
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     let n: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
@@ -288,18 +265,20 @@ async fn tls_when_a_certificate_is_configured() {
 
     // Without TLS configured, sslmode=require is refused by the client.
     let plain = pg::serve(dir.path(), &[]);
-    let out = Command::new("psql")
+    assert!(!psql_require_tls(plain.port, "SELECT 1").status.success());
+}
+
+fn psql_require_tls(port: u16, sql: &str) -> std::process::Output {
+    Command::new("psql")
         .args(["-X", "-w", "-A", "-t"])
         .arg(format!(
-            "host=127.0.0.1 port={} user={} dbname=settle sslmode=require",
-            plain.port,
+            "host=127.0.0.1 port={port} user={} dbname=settle sslmode=require",
             pg::USER
         ))
-        .args(["-c", "SELECT 1"])
+        .args(["-c", sql])
         .env("PGPASSWORD", PASSWORD)
         .output()
-        .unwrap();
-    assert!(!out.status.success());
+        .unwrap()
 }
 
 /// What DBeaver, Metabase and psql send on connect (from datafusion-postgres's

@@ -186,28 +186,10 @@ pub fn all() -> Result<Vec<Rule>> {
 
 /// The rules named, or all of them when `names` is empty.
 pub fn select(names: &[String]) -> Result<Vec<Rule>> {
-    let all = all()?;
-    if names.is_empty() {
-        return Ok(all);
-    }
-    names
-        .iter()
-        .map(|n| {
-            all.iter()
-                .find(|r| &r.name == n)
-                .cloned()
-                .ok_or_else(|| Error::Config {
-                    origin: format!("jobs/alerts/{n}.toml"),
-                    why: format!(
-                        "no such rule; known: {}",
-                        all.iter()
-                            .map(|r| r.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                })
-        })
-        .collect()
+    crate::jobs::spec::pick(all()?, names, |r| &r.name).map_err(|(name, known)| Error::Config {
+        origin: format!("jobs/alerts/{name}.toml"),
+        why: format!("no such rule; known: {known}"),
+    })
 }
 
 #[cfg(test)]

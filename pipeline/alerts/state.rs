@@ -231,15 +231,7 @@ pub fn step(
                 g.value = o.value;
                 g.baseline = o.baseline;
                 g.volume = o.volume;
-                let change = match g.status {
-                    Status::Firing => Change::Resolved,
-                    Status::Pending => Change::Cleared,
-                };
-                out.push(Transition {
-                    key,
-                    change,
-                    group: g,
-                });
+                out.push(ended(key, g));
             }
             (Verdict::Clear, None) => {}
         }
@@ -251,18 +243,19 @@ pub fn step(
         .collect();
     for key in gone {
         if let Some(g) = groups.remove(&key) {
-            let change = match g.status {
-                Status::Firing => Change::Resolved,
-                Status::Pending => Change::Cleared,
-            };
-            out.push(Transition {
-                key,
-                change,
-                group: g,
-            });
+            out.push(ended(key, g));
         }
     }
     out
+}
+
+/// A group that stopped breaching: resolved if it had fired, else cleared.
+fn ended(key: String, group: Group) -> Transition {
+    let change = match group.status {
+        Status::Firing => Change::Resolved,
+        Status::Pending => Change::Cleared,
+    };
+    Transition { key, change, group }
 }
 
 #[cfg(test)]

@@ -67,7 +67,20 @@ pub fn all() -> Result<Vec<JobSpec>> {
 
 /// The jobs named, or all of them when `names` is empty.
 pub fn select(names: &[String]) -> Result<Vec<JobSpec>> {
-    let all = all()?;
+    pick(all()?, names, |j| &j.name).map_err(|(name, known)| Error::Unknown {
+        what: "job",
+        name,
+        known,
+    })
+}
+
+/// The items of `all` named in `names` (in that order), or all of them when
+/// `names` is empty; else the first unknown name and the known ones.
+pub fn pick<T: Clone>(
+    all: Vec<T>,
+    names: &[String],
+    name_of: impl Fn(&T) -> &str,
+) -> std::result::Result<Vec<T>, (String, String)> {
     if names.is_empty() {
         return Ok(all);
     }
@@ -75,16 +88,11 @@ pub fn select(names: &[String]) -> Result<Vec<JobSpec>> {
         .iter()
         .map(|n| {
             all.iter()
-                .find(|j| &j.name == n)
+                .find(|x| name_of(x) == n)
                 .cloned()
-                .ok_or_else(|| Error::Unknown {
-                    what: "job",
-                    name: n.clone(),
-                    known: all
-                        .iter()
-                        .map(|j| j.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                .ok_or_else(|| {
+                    let known: Vec<&str> = all.iter().map(&name_of).collect();
+                    (n.clone(), known.join(", "))
                 })
         })
         .collect()

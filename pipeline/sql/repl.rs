@@ -259,11 +259,5 @@ async fn query(ctx: &SessionContext, sql: &str, params: Vec<ScalarValue>) -> Res
     if !params.is_empty() {
         df = df.with_param_values(params)?;
     }
-    let schema = df.schema().inner().clone();
-    let batches = df.collect().await?;
-    Ok(Outcome {
-        schema,
-        batches,
-        elapsed: started.elapsed(),
-    })
+    run::collect(df, started).await
 }

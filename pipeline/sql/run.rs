@@ -40,7 +40,11 @@ pub async fn execute(ctx: &SessionContext, statement: Statement) -> Result<Outco
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .verify_plan(&plan)?;
-    let df = ctx.execute_logical_plan(plan).await?;
+    collect(ctx.execute_logical_plan(plan).await?, started).await
+}
+
+/// Runs a planned query to the end; `started` is when planning began.
+pub async fn collect(df: datafusion::dataframe::DataFrame, started: Instant) -> Result<Outcome> {
     let schema = df.schema().inner().clone();
     let batches = df.collect().await?;
     Ok(Outcome {
