@@ -30,6 +30,21 @@ async fn lake() -> tempfile::TempDir {
     dir
 }
 
+/// SUMMARY's rows as `settle sql --format csv` prints them.
+fn summary_csv(rows: &[tokio_postgres::Row]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            let n: Vec<String> = (2..7).map(|i| r.get::<_, i64>(i).to_string()).collect();
+            format!(
+                "{},{},{}",
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                n.join(",")
+            )
+        })
+        .collect()
+}
+
 /// `settle sql --format csv` rows (no header) of `sql` on the lake in `dir`.
 fn settle_sql_rows(dir: &std::path::Path, sql: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO_BIN_EXE_settle"))
@@ -118,19 +133,7 @@ async fn tokio_postgres_prepared_statements_with_parameters() {
     }
 
     // The aggregate through the extended protocol too.
-    let rows = client.query(SUMMARY, &[]).await.unwrap();
-    let got: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let n: Vec<String> = (2..7).map(|i| r.get::<_, i64>(i).to_string()).collect();
-            format!(
-                "{},{},{}",
-                r.get::<_, String>(0),
-                r.get::<_, String>(1),
-                n.join(",")
-            )
-        })
-        .collect();
+    let got = summary_csv(&client.query(SUMMARY, &[]).await.unwrap());
     assert_eq!(got, settle_sql_rows(dir.path(), SUMMARY));
 }
 
@@ -221,18 +224,7 @@ async fn twenty_clients_at_once_get_the_right_summary() {
     for _ in 0..20 {
         tasks.spawn(async move {
             let client = pg::connect(port, PASSWORD).await.unwrap();
-            let rows = client.query(SUMMARY, &[]).await.unwrap();
-            rows.iter()
-                .map(|r| {
-                    let n: Vec<String> = (2..7).map(|i| r.get::<_, i64>(i).to_string()).collect();
-                    format!(
-                        "{},{},{}",
-                        r.get::<_, String>(0),
-                        r.get::<_, String>(1),
-                        n.join(",")
-                    )
-                })
-                .collect::<Vec<_>>()
+            summary_csv(&client.query(SUMMARY, &[]).await.unwrap())
         });
     }
     let mut answers = 0;
