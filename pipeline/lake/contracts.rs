@@ -1,5 +1,6 @@
 //! Lake table contracts as JSON Schema, generated from the Rust declarations
-//! (`schemas/tables/*.schema.json`; a test keeps the checked-in files equal).
+//! (`schemas/tables/*.schema.json`; a test keeps the checked-in files equal),
+//! plus `alert_events`, which the alert evaluator writes.
 
 use datafusion::arrow::datatypes::DataType;
 use serde_json::{Map, Value, json};
@@ -11,6 +12,7 @@ fn column_schema(dt: &DataType, doc: &str) -> Value {
     let (ty, format) = match dt {
         DataType::Utf8 => ("string", None),
         DataType::Int64 | DataType::Int32 => ("integer", None),
+        DataType::Float64 => ("number", None),
         DataType::Boolean => ("boolean", None),
         DataType::Timestamp(..) => ("string", Some("date-time")),
         DataType::Date32 => ("string", Some("date")),
@@ -66,6 +68,10 @@ pub fn all() -> Vec<(&'static str, Value)> {
         (OrderLineRow::NAME, contract::<OrderLineRow>()),
         (TrackingRow::NAME, contract::<TrackingRow>()),
         (RemittanceRow::NAME, contract::<RemittanceRow>()),
+        (
+            crate::alerts::store::AlertEventRow::NAME,
+            contract::<crate::alerts::store::AlertEventRow>(),
+        ),
     ]
 }
 
@@ -113,8 +119,9 @@ mod tests {
         for (name, v) in all() {
             let props = v["properties"].as_object().unwrap();
             assert!(props.contains_key("store_id"), "{name}");
+            // alert_events is derived from the lake, not from events.
             assert!(
-                props.contains_key("event_id") || name == "rejected",
+                props.contains_key("event_id") || ["rejected", "alert_events"].contains(&name),
                 "{name}"
             );
         }
