@@ -159,6 +159,11 @@ pub async fn run(lake: &Lake, cfg: &DemoConfig) -> Result<String, Error> {
     for sql in queries::lines(queries::get("demo/explore")?) {
         out += &format!("  settle sql --lake {lake_arg} \"{sql}\"\n");
     }
+    out += &format!(
+        "  settle sql --lake {lake_arg}        # interactive; \\d lists the schemas raw, lake and reports\n\
+         \x20 settle alerts run --lake {lake_arg}  # evaluate the alert rules once\n\
+         \x20 SETTLE__SQL__USERS__FINANCE=pw settle serve --lake {lake_arg} --pg-listen 127.0.0.1:5433  # then: psql -h 127.0.0.1 -p 5433 -U finance\n"
+    );
     Ok(out)
 }
 

@@ -27,6 +27,7 @@ fn notification() -> Notification {
         group: Group {
             status: Status::Firing,
             labels,
+            annotations: BTreeMap::new(),
             since: 0,
             last_sent: Some(0),
             value: 0.412,

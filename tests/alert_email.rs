@@ -23,7 +23,6 @@ fn notification() -> Notification {
         ("store_id", "atlas-home"),
         ("carrier", "swiftpost"),
         ("currency", "KWD"),
-        ("amount", "14.250"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -34,6 +33,7 @@ fn notification() -> Notification {
         group: Group {
             status: Status::Firing,
             labels,
+            annotations: [("info_amount".to_string(), "14.250".to_string())].into(),
             since: 0,
             last_sent: Some(0),
             value: 14250.0,

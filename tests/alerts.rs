@@ -242,6 +242,12 @@ async fn every_shipped_rule_runs_on_the_demo_lake() {
         "{overdue:?}"
     );
     assert!(overdue.failed.iter().all(|f| f.contains("not configured")));
+    // The amount shown in the message is not part of the group: a changing
+    // amount must not resolve one group and fire another.
+    assert!(
+        overdue.changes.iter().all(|(k, _)| !k.contains("info_")),
+        "{overdue:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -317,3 +317,37 @@ async fn bi_tool_connection_queries_work() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_max_connections_a_client_is_told_why() {
+    let dir = lake().await;
+    let server = pg::serve(dir.path(), &[("SETTLE__SQL__MAX_CONNECTIONS", "1")]);
+    let first = pg::connect(server.port, PASSWORD).await.unwrap();
+    let out = psql(server.port, Some(PASSWORD), &["-c", "SELECT 1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("too many clients"), "{err}");
+    // The first connection is unaffected; once it closes, there is room again.
+    assert_eq!(
+        first
+            .query_one("SELECT 1::BIGINT", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0),
+        1
+    );
+    drop(first);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let again = psql(server.port, Some(PASSWORD), &["-t", "-c", "SELECT 2"]);
+        if again.status.success() {
+            assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), "2");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no room after the first client left"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

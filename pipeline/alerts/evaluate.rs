@@ -160,7 +160,8 @@ async fn observe(ctx: &SessionContext, rule: &Rule, at: i64) -> Result<Vec<Obser
 }
 
 /// Rows of a rule query's result: `value`, optional `baseline` and
-/// `volume`, every other column a label.
+/// `volume`; columns named `info_…` are annotations for the message; every
+/// other column is a label, and the labels make the group.
 fn rows_of(b: &RecordBatch, query: &str, out: &mut Vec<Observation>) -> Result<()> {
     let bad = |why: String| Error::Config {
         origin: format!("queries/alerts/{query}.sql"),
@@ -181,7 +182,7 @@ fn rows_of(b: &RecordBatch, query: &str, out: &mut Vec<Observation>) -> Result<(
     let baseline = column("baseline", &DataType::Float64)?;
     let volume = column("volume", &DataType::Int64)?;
     let opts = FormatOptions::default().with_null("");
-    let labels: Vec<(String, ArrayFormatter)> = schema
+    let columns: Vec<(String, ArrayFormatter)> = schema
         .fields()
         .iter()
         .enumerate()
@@ -196,12 +197,19 @@ fn rows_of(b: &RecordBatch, query: &str, out: &mut Vec<Observation>) -> Result<(
         if value.is_null(row) {
             continue;
         }
-        let labels: BTreeMap<String, String> = labels
-            .iter()
-            .map(|(name, fmt)| (name.clone(), fmt.value(row).to_string()))
-            .collect();
+        let mut labels = BTreeMap::new();
+        let mut annotations = BTreeMap::new();
+        for (name, fmt) in &columns {
+            let text = fmt.value(row).to_string();
+            if name.starts_with("info_") {
+                annotations.insert(name.clone(), text);
+            } else {
+                labels.insert(name.clone(), text);
+            }
+        }
         out.push(Observation {
             labels,
+            annotations,
             value: value.value(row),
             baseline: baseline
                 .as_ref()

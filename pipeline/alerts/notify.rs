@@ -19,6 +19,8 @@ pub struct Notification {
     pub state: String,
     /// The group's labels and the rule's fixed labels.
     pub labels: BTreeMap<String, String>,
+    /// The row's `info_…` columns (amounts for people, not part of the group).
+    pub annotations: BTreeMap<String, String>,
     /// The row's value.
     pub value: f64,
     /// Its baseline.
@@ -42,11 +44,13 @@ impl Notification {
         let mut labels = rule.labels.clone();
         labels.extend(g.labels.clone());
         let state = t.change.as_str().to_string();
+        let mut vars = labels.clone();
+        vars.extend(g.annotations.clone());
         let message = render(
             &rule.message,
             rule,
             t.change,
-            &labels,
+            &vars,
             g.value,
             g.baseline,
             g.volume,
@@ -59,6 +63,7 @@ impl Notification {
             rule: rule.name.clone(),
             state,
             labels,
+            annotations: g.annotations.clone(),
             value: g.value,
             baseline: g.baseline,
             volume: g.volume,

@@ -1,7 +1,8 @@
 //! Alert rules: `jobs/alerts/*.toml`, each naming a query in
 //! `queries/alerts/` that returns one row per group (a `value`, optionally a
-//! `baseline` and a `volume`, the other columns are labels) and the condition
-//! under which a group alerts.
+//! `baseline` and a `volume`; `info_…` columns for the message; the other
+//! columns are labels, which make the group) and the condition under which a
+//! group alerts.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -106,8 +107,9 @@ pub struct Rule {
     pub repeat_interval: Duration,
     /// Channel names from `[alerts.channels.NAME]`.
     pub channels: Vec<String>,
-    /// The message; `{label}`, `{value}`, `{baseline}`, `{volume}`,
-    /// `{value_pct}`, `{baseline_pct}`, `{change_pct}`, `{rule}`, `{state}`.
+    /// The message; `{label}`, `{info_…}` (the query's annotation columns),
+    /// `{value}`, `{baseline}`, `{volume}`, `{value_pct}`, `{baseline_pct}`,
+    /// `{change_pct}`, `{rule}`, `{state}`.
     pub message: String,
     /// Fixed labels added to every notification (severity, team).
     #[serde(default)]

@@ -14,6 +14,8 @@ use super::rules::{Condition, Rule};
 pub struct Observation {
     /// The group's labels (the query's other columns), as text.
     pub labels: BTreeMap<String, String>,
+    /// Columns named `info_…`: shown in messages, not part of the group.
+    pub annotations: BTreeMap<String, String>,
     /// `value`.
     pub value: f64,
     /// `baseline`, when the query has one.
@@ -92,6 +94,9 @@ pub struct Group {
     pub status: Status,
     /// Labels.
     pub labels: BTreeMap<String, String>,
+    /// The latest row's `info_…` columns.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
     /// When it started breaching (µs).
     pub since: i64,
     /// When it was last notified (µs).
@@ -172,6 +177,7 @@ pub fn step(
                 let mut g = Group {
                     status: Status::Pending,
                     labels: o.labels.clone(),
+                    annotations: o.annotations.clone(),
                     since: at,
                     last_sent: None,
                     value: o.value,
@@ -193,6 +199,7 @@ pub fn step(
                 });
             }
             (Verdict::Breach, Some(mut g)) => {
+                g.annotations = o.annotations.clone();
                 g.value = o.value;
                 g.baseline = o.baseline;
                 g.volume = o.volume;
@@ -228,6 +235,7 @@ pub fn step(
             (Verdict::Quiet, _) => {}
             (Verdict::Clear, Some(mut g)) => {
                 groups.remove(&key);
+                g.annotations = o.annotations.clone();
                 g.value = o.value;
                 g.baseline = o.baseline;
                 g.volume = o.volume;

@@ -40,8 +40,7 @@ pub(crate) async fn run(
                 (Some(e), _, _) => format!("  ERROR {e}"),
                 (None, 0, true) => String::new(),
                 (None, sent, true) => format!("  ({sent} sent)"),
-                (None, sent, false) =>
-                    format!("  ({sent} sent; not sent: {})", r.failed.join("; ")),
+                (None, sent, false) => format!("  ({sent} sent; not sent: {})", tally(&r.failed)),
             }
         ));
     }
@@ -66,4 +65,26 @@ pub(crate) fn list() -> Result<String> {
         ));
     }
     Ok(out)
+}
+
+/// `reason` or `reason (×N)`, once per distinct reason.
+fn tally(reasons: &[String]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for r in reasons {
+        match counts.iter_mut().find(|(x, _)| *x == r.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.as_str(), 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(r, n)| {
+            if *n > 1 {
+                format!("{r} (×{n})")
+            } else {
+                r.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -17,6 +17,7 @@ fn rule(for_: u64, repeat_min: u64) -> Rule {
 fn row(store: &str, value: f64, baseline: f64, volume: i64) -> Observation {
     Observation {
         labels: [("store_id".to_string(), store.to_string())].into(),
+        annotations: BTreeMap::new(),
         value,
         baseline: Some(baseline),
         volume: Some(volume),
@@ -125,6 +126,7 @@ fn conditions_above_below_and_rise() {
     let mut r = rule(0, 60);
     let o = |value, baseline: Option<f64>| Observation {
         labels: BTreeMap::new(),
+        annotations: BTreeMap::new(),
         value,
         baseline,
         volume: None,

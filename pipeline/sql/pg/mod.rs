@@ -6,6 +6,7 @@
 
 mod auth;
 mod hook;
+mod refuse;
 
 use datafusion_postgres::pgwire;
 use std::sync::{Arc, RwLock};
@@ -139,6 +140,7 @@ impl Server {
             };
             let Ok(permit) = slots.clone().try_acquire_owned() else {
                 tracing::warn!(%peer, limit, "Postgres connection refused: [sql] max_connections reached");
+                tokio::spawn(refuse::too_many(socket));
                 continue;
             };
             let handlers = Arc::new(self.handlers());
