@@ -42,6 +42,8 @@ pub struct Settings {
     pub sql: crate::sql::settings::SqlSettings,
     /// `[alerts]`: evaluation schedule and notification channels.
     pub alerts: crate::alerts::AlertSettings,
+    /// `[triggers]`: the event trigger runner.
+    pub triggers: crate::triggers::TriggerSettings,
     /// `[carriers.NAME]`: each carrier's format, store, secrets and mappings.
     pub carriers:
         std::collections::BTreeMap<String, crate::sources::carriers::settings::CarrierSettings>,
@@ -78,6 +80,7 @@ pub struct BusSettings {
     /// Seconds a publish may wait for the brokers' acknowledgement.
     pub ack_timeout_secs: u64,
     /// Extra librdkafka settings passed through as is (security.protocol, sasl.*, ssl.*).
+    #[serde(deserialize_with = "lenient_map")]
     pub librdkafka: std::collections::BTreeMap<String, String>,
 }
 
@@ -120,6 +123,18 @@ pub struct StripeSettings {
     pub max_attempts: u32,
     /// Objects per list page (1 to 100).
     pub page_size: u32,
+}
+
+impl StripeSettings {
+    /// The API key: `api_key`, else the environment's `STRIPE_API_KEY`.
+    pub fn key(&self) -> Option<crate::sources::secret::Secret> {
+        self.api_key.clone().filter(|k| !k.is_empty()).or_else(|| {
+            std::env::var("STRIPE_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty())
+                .map(crate::sources::secret::Secret::new)
+        })
+    }
 }
 
 impl Default for StripeSettings {
@@ -254,6 +269,17 @@ pub fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, 
         }
     }
     d.deserialize_any(Text)
+}
+
+/// A table of text settings whose values may arrive as numbers or
+/// booleans (`SETTLE__BUS__LIBRDKAFKA__linger.ms=5`).
+pub fn lenient_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Text(#[serde(deserialize_with = "lenient_string")] String);
+    let m: std::collections::BTreeMap<String, Text> = serde::Deserialize::deserialize(d)?;
+    Ok(m.into_iter().map(|(k, Text(v))| (k, v)).collect())
 }
 
 #[cfg(test)]

@@ -17,3 +17,4 @@ pub mod money;
 pub mod output;
 pub mod sources;
 pub mod sql;
+pub mod triggers;

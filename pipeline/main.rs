@@ -53,7 +53,14 @@ async fn main() -> Result<()> {
 async fn run() -> Result<()> {
     let cli = Cli::parse();
     // Daemons log their work at info; one-shot commands only warnings.
-    let default = if matches!(cli.command, Command::Ingest { .. } | Command::Serve { .. }) {
+    let default = if matches!(
+        cli.command,
+        Command::Ingest { .. }
+            | Command::Serve { .. }
+            | Command::Triggers {
+                command: cli::args::TriggersCommand::Run { .. }
+            }
+    ) {
         "info"
     } else {
         "warn"
@@ -154,10 +161,7 @@ async fn run() -> Result<()> {
             let since = parse_since(&since)?;
             let key = settings
                 .stripe
-                .api_key
-                .clone()
-                .or_else(|| std::env::var("STRIPE_API_KEY").ok().map(settle::sources::secret::Secret::new))
-                .filter(|k| !k.is_empty())
+                .key()
                 .context("no Stripe key: set STRIPE_API_KEY or [stripe] api_key (a restricted read-only key is enough)")?;
             let s = &settings.stripe;
             let api = settle::sources::stripe::api::Api::new(&key, &s.api_base, s.max_attempts)?;
@@ -282,6 +286,12 @@ async fn run() -> Result<()> {
         } => {
             let lake = open()?;
             out!("{}", cli::alerts::run(&lake, &settings, &names, at).await?);
+        }
+        Command::Triggers { command } => {
+            out!(
+                "{}",
+                cli::triggers::command(command, &settings, open).await?
+            );
         }
         Command::Jobs {
             command: JobsCommand::List,

@@ -301,31 +301,13 @@ fn record(kind: Kind, key: &str, origin: &str, payload: Vec<u8>) -> Record {
 
 /// (reason header, source header) of every message on the DLQ.
 fn dead_letters(topics: &Topics) -> Vec<(String, String)> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::message::{Headers, Message};
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", daemon::brokers())
-        .set("group.id", format!("{}dlq-reader", topics.prefix))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&topics.dlq()]).unwrap();
-    let mut out = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while out.len() < 3 && std::time::Instant::now() < deadline {
-        let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else {
-            continue;
-        };
-        let header = |k: &str| {
-            m.headers()
-                .and_then(|h| h.iter().find(|x| x.key == k))
-                .and_then(|x| x.value)
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .unwrap_or_default()
-        };
-        out.push((header("settle-reason"), header("settle-source")));
-    }
-    out
+    common::triggers::read_topic(&topics.dlq(), 3, Duration::from_secs(20))
+        .into_iter()
+        .map(|m| {
+            let h = |k: &str| m.headers.get(k).cloned().unwrap_or_default();
+            (h("settle-reason"), h("settle-source"))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

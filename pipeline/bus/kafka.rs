@@ -292,6 +292,33 @@ impl KafkaBus {
         Ok(())
     }
 
+    /// Produces one message that is not a Settle event (a command for
+    /// systems downstream) with its own headers, and waits for the acknowledgement.
+    pub async fn send(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Result<()> {
+        let mut owned = OwnedHeaders::new_with_capacity(headers.len());
+        for &(key, value) in headers {
+            owned = owned.insert(Header {
+                key,
+                value: Some(value),
+            });
+        }
+        let record = FutureRecord::to(topic)
+            .key(key)
+            .payload(payload)
+            .headers(owned);
+        self.producer
+            .send(record, self.config.ack_timeout)
+            .await
+            .map_err(|(e, _)| kafka_err(&format!("producing to {topic}"), e))?;
+        Ok(())
+    }
+
     /// Produces rejected events to the dead-letter topic: the original key,
     /// body and headers plus `settle-reason` and `settle-source` (topic/partition@offset).
     pub async fn dead_letters(&self, letters: &[DeadLetter]) -> Result<()> {

@@ -90,6 +90,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
+    /// Run, list or try the event triggers (jobs/triggers/*.toml and [triggers] dir).
+    Triggers {
+        #[command(subcommand)]
+        command: TriggersCommand,
+    },
     /// SQL over the lake, read-only: a query, -e, -f, or an interactive
     /// session (REPL with history, \d, \timing, \q) when none is given.
     /// Tables are in schemas raw, lake and reports; bare names also resolve.
@@ -166,6 +171,33 @@ pub(crate) enum JobsCommand {
     },
     /// List jobs with their queries, outputs and schedules.
     List,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TriggersCommand {
+    /// Consume the event topics in the triggers' own consumer group and run
+    /// the actions of every matching enabled trigger (Stripe calls with
+    /// idempotency keys, notifications, command events), until SIGTERM or
+    /// Ctrl-C (needs [bus] brokers). Outcomes go to the actions_log table.
+    Run {
+        /// Consumer group (default from [triggers] group_id).
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// List the triggers: kind, types, conditions, actions, enabled or not.
+    List,
+    /// Show which triggers an event (a JSON file) would fire and what their
+    /// actions would send, without running anything.
+    Check {
+        /// The event's contract.
+        #[arg(long, value_enum)]
+        kind: settle::events::Kind,
+        /// Store to attribute the event to when it names none.
+        #[arg(long, default_value = "default")]
+        store: String,
+        /// The event body (JSON).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]

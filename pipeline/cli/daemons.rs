@@ -65,8 +65,9 @@ pub(crate) fn cancel_on_signals(token: tokio_util::sync::CancellationToken) {
     });
 }
 
-/// Runs the webhook intake (when brokers are configured) and the Postgres
-/// endpoint (when `pg_listen` is set) until SIGTERM or Ctrl-C.
+/// Runs the webhook intake and the trigger runner (when brokers are
+/// configured), the Postgres endpoint (when `pg_listen` is set) and the
+/// alert loop (when alerts are enabled) until SIGTERM or Ctrl-C.
 pub(crate) async fn serve_daemon(
     settings: &Settings,
     listen: &str,
@@ -108,6 +109,17 @@ pub(crate) async fn serve_daemon(
             "serving the lake read-only over the Postgres wire protocol"
         );
         tasks.spawn(server.serve(listener, shutdown.clone()));
+    }
+    if let (true, Some(_)) = (settings.triggers.enabled, &kafka) {
+        let (runner, kafka) = settle::triggers::runner(settings, open_lake()?)?;
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            runner
+                .run(&kafka, stop)
+                .await
+                .map(|s| tracing::info!(summary = ?s, "trigger runner stopped"))
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        });
     }
     match kafka {
         Some(kafka) => {

@@ -5,3 +5,4 @@ pub(crate) mod args;
 pub(crate) mod bench;
 pub(crate) mod daemons;
 pub(crate) mod sql;
+pub(crate) mod triggers;

@@ -68,10 +68,17 @@ pub async fn open(lake: &Lake, opts: &Options) -> Result<SessionContext> {
     for table in TYPED_TABLES {
         register_delivered_once(&ctx, table).await?;
     }
-    if has_files(lake, "alert_events").await? {
+    {
         use crate::lake::table::Table;
-        let schema = crate::alerts::store::AlertEventRow::schema();
-        register_listing(&ctx, lake, "alert_events", Some(schema)).await?;
+        use crate::{alerts::store::AlertEventRow, triggers::log::ActionLogRow};
+        for (name, schema) in [
+            (AlertEventRow::NAME, AlertEventRow::schema()),
+            (ActionLogRow::NAME, ActionLogRow::schema()),
+        ] {
+            if has_files(lake, name).await? {
+                register_listing(&ctx, lake, name, Some(schema)).await?;
+            }
+        }
     }
     for job in spec::all()? {
         if has_files(lake, &job.output).await? {

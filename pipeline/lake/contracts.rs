@@ -1,6 +1,7 @@
 //! Lake table contracts as JSON Schema, generated from the Rust declarations
 //! (`schemas/tables/*.schema.json`; a test keeps the checked-in files equal),
-//! plus `alert_events`, which the alert evaluator writes.
+//! plus `alert_events`, which the alert evaluator writes, and `actions_log`,
+//! which the trigger runner writes.
 
 use datafusion::arrow::datatypes::DataType;
 use serde_json::{Map, Value, json};
@@ -71,6 +72,10 @@ pub fn all() -> Vec<(&'static str, Value)> {
         (
             crate::alerts::store::AlertEventRow::NAME,
             contract::<crate::alerts::store::AlertEventRow>(),
+        ),
+        (
+            crate::triggers::log::ActionLogRow::NAME,
+            contract::<crate::triggers::log::ActionLogRow>(),
         ),
     ]
 }

@@ -8,6 +8,8 @@ pub mod intake;
 pub mod pg;
 pub mod recorder;
 pub mod stripe;
+pub mod stripe_server;
+pub mod triggers;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -61,6 +61,7 @@ impl Serve {
             .env("SETTLE_LOG", "warn")
             // No lake here: alert rules have nothing to read.
             .env("SETTLE__ALERTS__ENABLED", "false")
+            .env("SETTLE__TRIGGERS__ENABLED", "false")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {

@@ -110,7 +110,7 @@ fn describe(e: StripeError) -> String {
 }
 
 /// Removes the key from a message, whole or in part.
-fn redact(text: &str, key: &Secret) -> String {
+pub(crate) fn redact(text: &str, key: &Secret) -> String {
     let k = key.expose();
     if k.len() < 8 {
         return text.to_string();
