@@ -322,7 +322,20 @@ async fn bi_tool_connection_queries_work() {
 async fn beyond_max_connections_a_client_is_told_why() {
     let dir = lake().await;
     let server = pg::serve(dir.path(), &[("SETTLE__SQL__MAX_CONNECTIONS", "1")]);
-    let first = pg::connect(server.port, PASSWORD).await.unwrap();
+    // The readiness probe's connection holds the one slot until the server
+    // sees it close: the first client may have to wait a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let first = loop {
+        match pg::connect(server.port, PASSWORD).await {
+            Ok(c) => break c,
+            Err(e)
+                if std::time::Instant::now() < deadline && format!("{e:?}").contains("E53300") =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    };
     let out = psql(server.port, Some(PASSWORD), &["-c", "SELECT 1"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());

@@ -475,3 +475,46 @@ fn list_and_check_show_triggers_without_running_anything() {
         "{check}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settle_serve_runs_the_shipped_dispatch_trigger() {
+    let topics = daemon::unique_topics("trig-serve");
+    let bus = daemon::kafka(&topics).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let group = format!("{}serve-triggers", topics.prefix);
+    let serve = common::stripe::Serve::start(
+        &daemon::brokers(),
+        &topics.prefix,
+        &[
+            ("SETTLE__TRIGGERS__ENABLED", "true"),
+            ("SETTLE__TRIGGERS__START", "earliest"),
+            ("SETTLE__TRIGGERS__GROUP_ID", &group),
+            ("SETTLE__TRIGGERS__FLUSH_MS", "200"),
+            ("SETTLE__LAKE__URL", lake.to_str().unwrap()),
+        ],
+    );
+    deliver(&bus, &topics, &order("D-1", "instagram", "cod"), 2).await;
+    // The second delivery found the action done; only then count commands.
+    let lake = settle::lake::Lake::open(lake.to_str().unwrap()).unwrap();
+    wait_outcomes(&lake, "already_done", 1, WAIT).await;
+    drop(serve);
+    let commands = read_topic(
+        &format!("{}commands", topics.prefix),
+        2,
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        commands.len(),
+        1,
+        "two deliveries, one command: {commands:?}"
+    );
+    let cmd: serde_json::Value = serde_json::from_str(&commands[0].body).unwrap();
+    assert_eq!(cmd["command"], "dispatch_ready");
+    assert_eq!(cmd["trigger"], "dispatch_ready");
+    assert_eq!(cmd["source_event_id"], "generic:D-1:2026-12-01T10:00:00Z");
+    assert_eq!(cmd["data"]["total_minor"], "25190");
+    assert_eq!(cmd["data"]["currency"], "KWD");
+    assert_eq!(cmd["data"]["city"], "Kuwait City");
+    assert_eq!(commands[0].key, "D-1");
+}

@@ -41,19 +41,11 @@ pub struct Page {
 impl Api {
     /// A client for `base` (e.g. `https://api.stripe.com/`), retrying up to `attempts` times.
     pub fn new(key: &Secret, base: &str, attempts: u32) -> Result<Self, Error> {
-        let base = if base.ends_with('/') {
-            base.to_string()
-        } else {
-            format!("{base}/")
-        };
-        let client = ClientBuilder::new(key.expose())
-            .url(base)
-            .request_strategy(RequestStrategy::ExponentialBackoff(attempts.max(1)))
-            .build()
-            .map_err(|e| Error::Api {
-                path: String::new(),
-                why: redact(&e.to_string(), key),
-            })?;
+        let strategy = RequestStrategy::ExponentialBackoff(attempts.max(1));
+        let client = client(key, base, strategy).map_err(|why| Error::Api {
+            path: String::new(),
+            why,
+        })?;
         Ok(Api {
             client,
             key: key.clone(),
@@ -92,6 +84,25 @@ impl Api {
             has_more: v.get("has_more").and_then(Value::as_bool).unwrap_or(false),
         })
     }
+}
+
+/// An async-stripe client for `base` (a trailing `/` is added) with `strategy`;
+/// the error never shows the key.
+pub(crate) fn client(
+    key: &Secret,
+    base: &str,
+    strategy: RequestStrategy,
+) -> Result<Client, String> {
+    let base = if base.ends_with('/') {
+        base.to_string()
+    } else {
+        format!("{base}/")
+    };
+    ClientBuilder::new(key.expose())
+        .url(base)
+        .request_strategy(strategy)
+        .build()
+        .map_err(|e| redact(&e.to_string(), key))
 }
 
 fn describe(e: StripeError) -> String {
