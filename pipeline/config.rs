@@ -44,6 +44,8 @@ pub struct Settings {
     pub alerts: crate::alerts::AlertSettings,
     /// `[triggers]`: the event trigger runner.
     pub triggers: crate::triggers::TriggerSettings,
+    /// `[schedules]`: scheduled jobs and exports.
+    pub schedules: crate::schedule::ScheduleSettings,
     /// `[carriers.NAME]`: each carrier's format, store, secrets and mappings.
     pub carriers:
         std::collections::BTreeMap<String, crate::sources::carriers::settings::CarrierSettings>,

@@ -296,43 +296,25 @@ async fn run() -> Result<()> {
         Command::Jobs {
             command: JobsCommand::List,
         } => {
-            for j in settle::jobs::spec::all()? {
-                outln!(
-                    "{:<20} -> {:<20} {:<14} {}",
-                    j.name,
-                    j.output,
-                    j.schedule.unwrap_or_default(),
-                    j.description
-                );
-            }
+            out!("{}", cli::jobs::list(&settings)?);
         }
         Command::Jobs {
-            command: JobsCommand::Run { names, as_of },
+            command:
+                JobsCommand::Run {
+                    names,
+                    as_of,
+                    export,
+                },
         } => {
             let lake = open()?;
             let as_of = as_of
                 .map(|t| settle::events::parse_timestamp("--as-of", &t))
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
-            let jobs = settle::jobs::spec::select(&names)?;
-            for r in settle::jobs::run::run(
-                &lake,
-                &jobs,
-                &Options {
-                    as_of,
-                    ..Options::default()
-                },
-            )
-            .await?
-            {
-                outln!(
-                    "{:<20} {:>8} rows -> {:<20} {:>6} ms",
-                    r.name,
-                    r.rows,
-                    r.output,
-                    r.millis
-                );
-            }
+            out!(
+                "{}",
+                cli::jobs::run(&lake, &settings, &names, as_of, export).await?
+            );
         }
         Command::Sql {
             query,

@@ -21,8 +21,8 @@ sqlite_port=${SETTLE_TEST_KAFKA_SQLITE_PORT:-19093}
 export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
-  if ! python3 -c 'import duckdb, polars, jsonschema, moto.server, localstripe, aiosmtpd' 2>/dev/null; then
-    echo "installing Python peers, moto[server], localstripe and aiosmtpd from PyPI ..."
+  if ! python3 -c 'import duckdb, polars, jsonschema, moto.server, localstripe, aiosmtpd, openpyxl' 2>/dev/null; then
+    echo "installing Python peers, moto[server], localstripe, aiosmtpd and openpyxl from PyPI ..."
     python3 -m pip install --quiet --disable-pip-version-check \
       -r "$here/peers/requirements.txt"
   fi

@@ -161,15 +161,20 @@ pub(crate) enum Command {
 
 #[derive(Subcommand)]
 pub(crate) enum JobsCommand {
-    /// Run jobs (all when none are named) and write their outputs to the lake.
+    /// Run jobs (all when none are named) and write their outputs to the
+    /// lake. A schedule's name (jobs/schedules/NAME.toml) runs its jobs.
     Run {
-        /// Job names.
+        /// Job or schedule names.
         names: Vec<String>,
         /// Measure ages to this time (RFC 3339) instead of the lake's newest event.
         #[arg(long)]
         as_of: Option<String>,
+        /// Also write the exports: a schedule's, or those of the schedules
+        /// that export the job's output (CSV/XLSX, dated); recorded in job_runs.
+        #[arg(long)]
+        export: bool,
     },
-    /// List jobs with their queries, outputs and schedules.
+    /// List jobs with their outputs and schedules, and the schedules.
     List,
 }
 

@@ -76,12 +76,16 @@ pub(crate) async fn serve_daemon(
 ) -> Result<()> {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let kafka = settings.bus.kafka();
-    if kafka.is_none() && pg_listen.is_empty() && !settings.alerts.enabled {
+    if kafka.is_none()
+        && pg_listen.is_empty()
+        && !settings.alerts.enabled
+        && !settings.schedules.enabled
+    {
         bail!(
             "settle serve has nothing to serve: webhooks need Kafka ([bus] brokers or \
              SETTLE__BUS__BROKERS=host:port; they are acknowledged only once the bus has them), \
-             the Postgres endpoint needs --pg-listen ADDR or [sql] pg_listen, and alerts are off \
-             ([alerts] enabled = false)"
+             the Postgres endpoint needs --pg-listen ADDR or [sql] pg_listen, and alerts and \
+             schedules are off ([alerts] enabled = false, [schedules] enabled = false)"
         );
     }
     let mut tasks = tokio::task::JoinSet::new();
@@ -109,6 +113,27 @@ pub(crate) async fn serve_daemon(
             "serving the lake read-only over the Postgres wire protocol"
         );
         tasks.spawn(server.serve(listener, shutdown.clone()));
+    }
+    if settings.schedules.enabled {
+        use settle::schedule::{clock::SystemClock, runner, spec};
+        let lake = open_lake()?;
+        let scheduler = std::sync::Arc::new(runner::Scheduler {
+            lake: lake.clone(),
+            schedules: spec::load(settings.schedules.dir.as_deref())?,
+            jobs: settle::jobs::spec::all()?,
+            clock: std::sync::Arc::new(SystemClock),
+            executor: std::sync::Arc::new(runner::LakeExecutor::new(
+                lake,
+                settings.sql.query_timeout(),
+            )),
+        });
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            scheduler
+                .run(stop)
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        });
     }
     if let (true, Some(_)) = (settings.triggers.enabled, &kafka) {
         let (runner, kafka) = settle::triggers::runner(settings, open_lake()?)?;

@@ -4,5 +4,6 @@ pub(crate) mod alerts;
 pub(crate) mod args;
 pub(crate) mod bench;
 pub(crate) mod daemons;
+pub(crate) mod jobs;
 pub(crate) mod sql;
 pub(crate) mod triggers;

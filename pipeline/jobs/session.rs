@@ -70,10 +70,12 @@ pub async fn open(lake: &Lake, opts: &Options) -> Result<SessionContext> {
     }
     {
         use crate::lake::table::Table;
+        use crate::schedule::runs::JobRunRow;
         use crate::{alerts::store::AlertEventRow, triggers::log::ActionLogRow};
         for (name, schema) in [
             (AlertEventRow::NAME, AlertEventRow::schema()),
             (ActionLogRow::NAME, ActionLogRow::schema()),
+            (JobRunRow::NAME, JobRunRow::schema()),
         ] {
             if has_files(lake, name).await? {
                 register_listing(&ctx, lake, name, Some(schema)).await?;

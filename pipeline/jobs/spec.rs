@@ -40,8 +40,10 @@ pub struct JobSpec {
     pub queries: Vec<String>,
     /// Output table in the lake.
     pub output: String,
-    /// Cron schedule for `settle jobs schedule` (five fields, UTC).
-    pub schedule: Option<String>,
+    /// Money columns of the output (`col`, in the row's `currency`, or
+    /// `col:currency_col`): exports write them in major units.
+    #[serde(default)]
+    pub money: Vec<String>,
     /// Parameters the queries read from `job_params`.
     #[serde(default)]
     pub params: BTreeMap<String, i64>,

@@ -1,7 +1,7 @@
 //! Lake table contracts as JSON Schema, generated from the Rust declarations
 //! (`schemas/tables/*.schema.json`; a test keeps the checked-in files equal),
-//! plus `alert_events`, which the alert evaluator writes, and `actions_log`,
-//! which the trigger runner writes.
+//! plus `alert_events`, which the alert evaluator writes, `actions_log`,
+//! which the trigger runner writes, and `job_runs`, which the scheduler writes.
 
 use datafusion::arrow::datatypes::DataType;
 use serde_json::{Map, Value, json};
@@ -77,6 +77,10 @@ pub fn all() -> Vec<(&'static str, Value)> {
             crate::triggers::log::ActionLogRow::NAME,
             contract::<crate::triggers::log::ActionLogRow>(),
         ),
+        (
+            crate::schedule::runs::JobRunRow::NAME,
+            contract::<crate::schedule::runs::JobRunRow>(),
+        ),
     ]
 }
 
@@ -124,9 +128,10 @@ mod tests {
         for (name, v) in all() {
             let props = v["properties"].as_object().unwrap();
             assert!(props.contains_key("store_id"), "{name}");
-            // alert_events is derived from the lake, not from events.
+            // alert_events and job_runs are derived from the lake, not from events.
             assert!(
-                props.contains_key("event_id") || ["rejected", "alert_events"].contains(&name),
+                props.contains_key("event_id")
+                    || ["rejected", "alert_events", "job_runs"].contains(&name),
                 "{name}"
             );
         }

@@ -20,6 +20,8 @@ pub fn serve(lake: &std::path::Path, env: &[(&str, &str)]) -> Server {
         .args(["--pg-listen", &format!("127.0.0.1:{port}")])
         .env_remove("SETTLE__BUS__BROKERS")
         .env("SETTLE__SQL__USERS__FINANCE", PASSWORD)
+        // Only the endpoint: no scheduled job may change the lake under a test.
+        .env("SETTLE__SCHEDULES__ENABLED", "false")
         .env("SETTLE_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log);

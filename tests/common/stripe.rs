@@ -62,6 +62,7 @@ impl Serve {
             // No lake here: alert rules have nothing to read.
             .env("SETTLE__ALERTS__ENABLED", "false")
             .env("SETTLE__TRIGGERS__ENABLED", "false")
+            .env("SETTLE__SCHEDULES__ENABLED", "false")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {
