@@ -46,6 +46,8 @@ pub struct Settings {
     pub triggers: crate::triggers::TriggerSettings,
     /// `[schedules]`: scheduled jobs and exports.
     pub schedules: crate::schedule::ScheduleSettings,
+    /// `[sheets]`: Google Sheets exports.
+    pub sheets: crate::exports::sheets::SheetsSettings,
     /// `[carriers.NAME]`: each carrier's format, store, secrets and mappings.
     pub carriers:
         std::collections::BTreeMap<String, crate::sources::carriers::settings::CarrierSettings>,

@@ -5,10 +5,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
-use common::http::{Server, free_port, wait_listening};
+use common::smtp::{mails, sink};
 use settle::alerts::channels::{ChannelSettings, EmailSettings, SmtpTls, deliver};
 use settle::alerts::notify::Notification;
 use settle::alerts::rules;
@@ -42,32 +41,6 @@ fn notification() -> Notification {
         },
     };
     Notification::of(&rule, &t, 1_782_000_000_000_000)
-}
-
-fn sink(dir: &Path, extra: &[&str]) -> (Server, PathBuf) {
-    let port = free_port();
-    let out = dir.join(format!("mail-{port}.jsonl"));
-    let child = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/peers/smtp_sink.py"
-        ))
-        .args(["--port", &port.to_string(), "--out", out.to_str().unwrap()])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join(format!("smtp-{port}.log"))).unwrap())
-        .spawn()
-        .expect("python3 with aiosmtpd (tests/services.sh installs it)");
-    wait_listening(port, "aiosmtpd");
-    (Server { child, port }, out)
-}
-
-fn mails(out: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(out)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn email(

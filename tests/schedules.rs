@@ -290,3 +290,62 @@ async fn settle_jobs_run_export_writes_dated_csv_and_xlsx_that_real_readers_agre
     let formats = book["formats"].as_array().unwrap();
     assert_eq!(formats[at("created_at")], "yyyy-mm-dd hh:mm:ss");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_is_emailed_as_an_attachment_through_the_email_channel() {
+    let (dir, lake) = common::temp_lake();
+    common::build_lake(&lake, &common::history(100, 20, 3), 1_000).await;
+    let (smtp, mail) = common::smtp::sink(dir.path(), &[]);
+    let schedules = dir.path().join("schedules");
+    std::fs::create_dir(&schedules).unwrap();
+    std::fs::write(
+        schedules.join("mailed.toml"),
+        "description = \"t\"\ncron = \"0 6 * * *\"\njobs = [\"revenue_daily\"]\n\
+         [[exports]]\ntable = \"reports.revenue_daily\"\nformat = \"csv\"\nemail = \"finance\"\n",
+    )
+    .unwrap();
+    let config = dir.path().join("settle.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[schedules]\ndir = \"{}\"\n[alerts.channels.finance]\nkind = \"email\"\nhost = \"127.0.0.1\"\nport = {}\n\
+             tls = \"none\"\nfrom = \"Settle <settle@example.com>\"\nto = [\"finance@example.com\"]\n",
+            schedules.display(),
+            smtp.port
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_settle"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "jobs",
+            "run",
+            "mailed",
+            "--export",
+        ])
+        .args(["--lake", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    common::stdout_of(out);
+    let date = chrono::Utc::now().date_naive();
+    let file = format!("revenue_daily-{date}.csv");
+    let written = std::fs::read_to_string(dir.path().join("exports/mailed").join(&file)).unwrap();
+    let parsed: Value = serde_json::from_str(&common::python(
+        "mail_attachments.py",
+        &[mail.to_str().unwrap()],
+    ))
+    .unwrap();
+    let mails = parsed.as_array().unwrap();
+    assert_eq!(mails.len(), 1, "{parsed}");
+    assert_eq!(mails[0]["subject"], format!("Settle export: {file}"));
+    let att = &mails[0]["attachments"][0];
+    assert_eq!(att["filename"], file.as_str());
+    assert_eq!(att["content_type"], "text/csv");
+    assert_eq!(
+        att["text"],
+        written.as_str(),
+        "the attachment is the exported file"
+    );
+    drop(smtp);
+}

@@ -122,10 +122,10 @@ pub(crate) async fn serve_daemon(
             schedules: spec::load(settings.schedules.dir.as_deref())?,
             jobs: settle::jobs::spec::all()?,
             clock: std::sync::Arc::new(SystemClock),
-            executor: std::sync::Arc::new(runner::LakeExecutor::new(
-                lake,
-                settings.sql.query_timeout(),
-            )),
+            executor: std::sync::Arc::new(
+                runner::LakeExecutor::new(lake, settings.sql.query_timeout())
+                    .destinations(settings),
+            ),
         });
         let stop = shutdown.clone();
         tasks.spawn(async move {

@@ -146,7 +146,9 @@ pub(crate) async fn run(
         }
         return Ok(out);
     }
-    let executor = LakeExecutor::new(lake.clone(), settings.sql.query_timeout()).as_of(as_of);
+    let executor = LakeExecutor::new(lake.clone(), settings.sql.query_timeout())
+        .as_of(as_of)
+        .destinations(settings);
     let now = chrono::Utc::now().timestamp_micros();
     let mut failed = Vec::new();
     for plan in plans(names, &schedules, true)? {

@@ -5,6 +5,7 @@
 
 mod cells;
 mod csv;
+pub mod sheets;
 mod xlsx;
 
 use datafusion::prelude::SessionContext;
@@ -21,6 +22,8 @@ pub enum Format {
     Csv,
     /// An Excel workbook with one sheet, typed cells.
     Xlsx,
+    /// A tab of a Google Sheets spreadsheet.
+    Sheets,
 }
 
 impl Format {
@@ -29,6 +32,7 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Xlsx => "xlsx",
+            Format::Sheets => "sheet",
         }
     }
 }
@@ -51,6 +55,28 @@ pub struct ExportSpec {
     /// default: the `money` list of the job whose output the table is.
     #[serde(default)]
     pub money: Option<Vec<String>>,
+    /// Sheets: the spreadsheet's id (from its URL).
+    #[serde(default)]
+    pub spreadsheet_id: Option<String>,
+    /// Sheets: the tab (default: the file name without date).
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// Sheets: replace (clear, then write) or append (daily snapshots).
+    #[serde(default)]
+    pub mode: sheets::Mode,
+    /// CSV and XLSX: also email the file through this `[alerts.channels.NAME]`
+    /// email channel.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Where exports may go besides files: Google Sheets and email channels.
+#[derive(Debug, Clone, Default)]
+pub struct Destinations {
+    /// `[sheets]`.
+    pub sheets: sheets::SheetsSettings,
+    /// `[alerts.channels]`.
+    pub channels: crate::alerts::channels::Channels,
 }
 
 /// A written export.
@@ -83,7 +109,16 @@ impl ExportSpec {
         {
             return Err(format!("name {n:?}: a file name, without folders"));
         }
-        Ok(())
+        match (self.format, &self.spreadsheet_id, &self.email) {
+            (Format::Sheets, None, _) => {
+                Err("format sheets needs spreadsheet_id (the long id in the sheet's URL)".into())
+            }
+            (Format::Csv | Format::Xlsx, Some(_), _) => {
+                Err("spreadsheet_id is for format = \"sheets\"".into())
+            }
+            (Format::Sheets, _, Some(_)) => Err("email takes csv or xlsx files, not sheets".into()),
+            _ => Ok(()),
+        }
     }
 
     /// The table's name without its schema.
@@ -140,6 +175,7 @@ pub async fn export(
     spec: &ExportSpec,
     area: &str,
     date: chrono::NaiveDate,
+    dest: &Destinations,
 ) -> Result<Written, Error> {
     let sql_err = |source| Error::Sql {
         table: spec.table.clone(),
@@ -165,7 +201,30 @@ pub async fn export(
     let bytes = match spec.format {
         Format::Csv => csv::encode(&header, &rows).map_err(write_err)?,
         Format::Xlsx => xlsx::encode(spec.table_name(), &header, &rows).map_err(write_err)?,
+        Format::Sheets => {
+            let id = spec.spreadsheet_id.as_deref().unwrap_or_default();
+            let tab = spec.sheet.clone().unwrap_or_else(|| {
+                spec.name
+                    .clone()
+                    .unwrap_or_else(|| spec.table_name().to_string())
+            });
+            let mut client = sheets::Sheets::new(&dest.sheets).map_err(write_err)?;
+            let n = client
+                .write(id, &tab, spec.mode, date, &header, &rows)
+                .await
+                .map_err(write_err)?;
+            return Ok(Written {
+                file: tab.clone(),
+                location: format!("sheets:{id}/{tab}"),
+                rows: n,
+            });
+        }
     };
+    let content_type = match spec.format {
+        Format::Csv => "text/csv; charset=utf-8",
+        _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    let attachment = spec.email.as_ref().map(|_| bytes.clone());
     let location = match &spec.to {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| write_err(format!("creating {dir}: {e}")))?;
@@ -182,6 +241,28 @@ pub async fn export(
             rel
         }
     };
+    if let (Some(channel), Some(bytes)) = (&spec.email, attachment) {
+        let settings = dest.channels.get(channel).ok_or_else(|| {
+            write_err(format!(
+                "written to {location}, but not emailed: no channel {channel:?} in [alerts.channels]"
+            ))
+        })?;
+        let subject = format!("Settle export: {file}");
+        let text = format!(
+            "{} ({} rows) as of {date}, attached.\nAlso at {location}.\n",
+            spec.table,
+            rows.len()
+        );
+        crate::alerts::channels::deliver_file(
+            channel,
+            settings,
+            &subject,
+            &text,
+            (&file, content_type, &bytes),
+        )
+        .await
+        .map_err(|e| write_err(format!("written to {location}, but not emailed: {e}")))?;
+    }
     Ok(Written {
         file,
         location,

@@ -46,6 +46,8 @@ pub struct LakeExecutor {
     pub query_timeout: Option<std::time::Duration>,
     /// Jobs measure ages to this time instead of the lake's newest event.
     as_of: Option<i64>,
+    /// Where Sheets and emailed exports go.
+    dest: crate::exports::Destinations,
     locks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -56,8 +58,18 @@ impl LakeExecutor {
             lake,
             query_timeout,
             as_of: None,
+            dest: Default::default(),
             locks: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Sheets exports use `[sheets]`; emailed exports the channels.
+    pub fn destinations(mut self, settings: &crate::config::Settings) -> Self {
+        self.dest = crate::exports::Destinations {
+            sheets: settings.sheets.clone(),
+            channels: settings.alerts.channels.clone(),
+        };
+        self
     }
 
     /// Jobs measure ages to `as_of` (µs) instead of the lake's newest event.
@@ -149,7 +161,7 @@ impl Executor for LakeExecutor {
             let started = now();
             let file = spec.file_name(slot.date);
             let result = match &ctx {
-                Ok(ctx) => exports::export(ctx, &self.lake, spec, area, slot.date)
+                Ok(ctx) => exports::export(ctx, &self.lake, spec, area, slot.date, &self.dest)
                     .await
                     .map_err(|e| e.to_string()),
                 Err(why) => Err(why.clone()),

@@ -7,6 +7,8 @@ pub mod http;
 pub mod intake;
 pub mod pg;
 pub mod recorder;
+pub mod sheets_server;
+pub mod smtp;
 pub mod stripe;
 pub mod stripe_server;
 pub mod triggers;

@@ -17,22 +17,57 @@ type Outcome = Result<(), (String, bool)>;
 
 /// Sends `n` as a plain-text email to every recipient.
 pub async fn send(cfg: &EmailSettings, n: &Notification) -> Outcome {
-    let permanent = |why: String| Err((why, false));
-    let from: Mailbox = match cfg.from.parse() {
-        Ok(m) => m,
-        Err(e) => return permanent(format!("from {:?} is not an address: {e}", cfg.from)),
-    };
-    let mut message = Message::builder().from(from).subject(subject(n));
+    let message = addressed(cfg, subject(n)).map_err(|why| (why, false))?;
+    let email = message
+        .header(ContentType::TEXT_PLAIN)
+        .body(body(n))
+        .map_err(|e| (format!("building the email: {e}"), false))?;
+    deliver(cfg, email).await
+}
+
+/// Sends `text` with the file `name` (`content_type`, `bytes`) attached.
+pub async fn send_file(
+    cfg: &EmailSettings,
+    subject: String,
+    text: String,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Outcome {
+    use lettre::message::{Attachment, MultiPart, SinglePart};
+    let message = addressed(cfg, subject).map_err(|why| (why, false))?;
+    let kind = ContentType::parse(content_type)
+        .map_err(|e| (format!("content type {content_type:?}: {e}"), false))?;
+    let parts = MultiPart::mixed()
+        .singlepart(SinglePart::plain(text))
+        .singlepart(Attachment::new(name.to_string()).body(bytes, kind));
+    let email = message
+        .multipart(parts)
+        .map_err(|e| (format!("building the email: {e}"), false))?;
+    deliver(cfg, email).await
+}
+
+/// A message from `from` to every `to`, with `subject`.
+fn addressed(
+    cfg: &EmailSettings,
+    subject: String,
+) -> Result<lettre::message::MessageBuilder, String> {
+    let from: Mailbox = cfg
+        .from
+        .parse()
+        .map_err(|e| format!("from {:?} is not an address: {e}", cfg.from))?;
+    let mut message = Message::builder().from(from).subject(subject);
     for to in &cfg.to {
-        match to.parse::<Mailbox>() {
-            Ok(m) => message = message.to(m),
-            Err(e) => return permanent(format!("to {to:?} is not an address: {e}")),
-        }
+        let m = to
+            .parse::<Mailbox>()
+            .map_err(|e| format!("to {to:?} is not an address: {e}"))?;
+        message = message.to(m);
     }
-    let email = match message.header(ContentType::TEXT_PLAIN).body(body(n)) {
-        Ok(m) => m,
-        Err(e) => return permanent(format!("building the email: {e}")),
-    };
+    Ok(message)
+}
+
+async fn deliver(cfg: &EmailSettings, email: Message) -> Outcome {
+    let permanent = |why: String| Err((why, false));
     let transport = match transport(cfg) {
         Ok(t) => t,
         Err(why) => return permanent(why),

@@ -36,9 +36,8 @@ pub async fn deliver(
     channel: &ChannelSettings,
     n: &Notification,
 ) -> Result<(), Failed> {
-    let mut attempt = 0;
-    loop {
-        let result = match channel {
+    retry(name, || async {
+        match channel {
             ChannelSettings::Slack { url } => http::slack(url, n).await,
             ChannelSettings::Webhook { url, secret } => http::webhook(url, secret, n).await,
             ChannelSettings::Telegram {
@@ -47,8 +46,50 @@ pub async fn deliver(
                 api_base,
             } => http::telegram(api_base, token, chat_id, n).await,
             ChannelSettings::Email(cfg) => email::send(cfg, n).await,
-        };
-        match result {
+        }
+    })
+    .await
+}
+
+/// Emails `text` with a file attached through channel `name`, which must
+/// be an email channel; retries transient failures.
+pub async fn deliver_file(
+    name: &str,
+    channel: &ChannelSettings,
+    subject: &str,
+    text: &str,
+    file: (&str, &str, &[u8]),
+) -> Result<(), Failed> {
+    let ChannelSettings::Email(cfg) = channel else {
+        return Err(Failed {
+            channel: name.to_string(),
+            why: "files go only to email channels (kind = \"email\")".into(),
+            transient: false,
+        });
+    };
+    let (file_name, content_type, bytes) = file;
+    retry(name, || {
+        email::send_file(
+            cfg,
+            subject.to_string(),
+            text.to_string(),
+            file_name,
+            content_type,
+            bytes.to_vec(),
+        )
+    })
+    .await
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or [`BACKOFF`] runs out.
+async fn retry<F, Fut>(name: &str, mut attempt: F) -> Result<(), Failed>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), (String, bool)>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
             Ok(()) => return Ok(()),
             Err((why, transient)) => {
                 let failed = Failed {
@@ -56,11 +97,11 @@ pub async fn deliver(
                     why,
                     transient,
                 };
-                match BACKOFF.get(attempt) {
+                match BACKOFF.get(tries) {
                     Some(wait) if transient => {
-                        tracing::info!(error = %failed, "notification failed; retrying");
+                        tracing::info!(error = %failed, "delivery failed; retrying");
                         tokio::time::sleep(*wait).await;
-                        attempt += 1;
+                        tries += 1;
                     }
                     _ => return Err(failed),
                 }
