@@ -275,6 +275,34 @@ pub fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, 
     d.deserialize_any(Text)
 }
 
+/// The `NAME.toml` files of folder `dir`, sorted: (name, path, text). The
+/// error says which file or folder failed, and why.
+pub fn toml_files(dir: &str, what: &str) -> Result<Vec<(String, String, String)>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Invalid {
+        origin: format!("{dir:?}"),
+        why: format!("{e}; point it at a folder of NAME.toml {what} files"),
+    })?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: origin.clone(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push((name, origin, text));
+    }
+    Ok(out)
+}
+
 /// A table of text settings whose values may arrive as numbers or
 /// booleans (`SETTLE__BUS__LIBRDKAFKA__linger.ms=5`).
 pub fn lenient_map<'de, D: serde::Deserializer<'de>>(

@@ -298,10 +298,15 @@ async fn an_export_is_emailed_as_an_attachment_through_the_email_channel() {
     let (smtp, mail) = common::smtp::sink(dir.path(), &[]);
     let schedules = dir.path().join("schedules");
     std::fs::create_dir(&schedules).unwrap();
+    let share = dir.path().join("finance-share");
     std::fs::write(
         schedules.join("mailed.toml"),
-        "description = \"t\"\ncron = \"0 6 * * *\"\njobs = [\"revenue_daily\"]\n\
-         [[exports]]\ntable = \"reports.revenue_daily\"\nformat = \"csv\"\nemail = \"finance\"\n",
+        format!(
+            "description = \"t\"\ncron = \"0 6 * * *\"\njobs = [\"revenue_daily\"]\n\
+             [[exports]]\ntable = \"reports.revenue_daily\"\nformat = \"csv\"\nemail = \"finance\"\n\
+             [[exports]]\ntable = \"reports.revenue_daily\"\nformat = \"xlsx\"\nname = \"revenue\"\nto = \"{}\"\n",
+            share.display()
+        ),
     )
     .unwrap();
     let config = dir.path().join("settle.toml");
@@ -347,5 +352,12 @@ async fn an_export_is_emailed_as_an_attachment_through_the_email_channel() {
         written.as_str(),
         "the attachment is the exported file"
     );
+    // The workbook went to the local folder named by `to`.
+    let book: Value = serde_json::from_str(&common::python(
+        "read_xlsx.py",
+        &[share.join(format!("revenue-{date}.xlsx")).to_str().unwrap()],
+    ))
+    .unwrap();
+    assert_eq!(book["sheet"], "revenue_daily");
     drop(smtp);
 }

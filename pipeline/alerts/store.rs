@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
 use super::Result;
@@ -31,16 +30,12 @@ fn path(rule: &str) -> String {
 
 /// The saved state of `rule`, or a fresh one.
 pub async fn load(lake: &Lake, rule: &str) -> Result<RuleState> {
-    match lake.store.get(&lake.path(&path(rule))).await {
-        Ok(got) => {
-            let bytes = got.bytes().await.map_err(crate::lake::Error::from)?;
-            serde_json::from_slice(&bytes).map_err(|e| super::Error::Config {
-                origin: path(rule),
-                why: format!("unreadable alert state ({e}); delete it to start the rule afresh"),
-            })
-        }
-        Err(object_store::Error::NotFound { .. }) => Ok(RuleState::default()),
-        Err(e) => Err(crate::lake::Error::from(e).into()),
+    match crate::lake::parquet_io::get_optional(lake, &path(rule)).await? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| super::Error::Config {
+            origin: path(rule),
+            why: format!("unreadable alert state ({e}); delete it to start the rule afresh"),
+        }),
+        None => Ok(RuleState::default()),
     }
 }
 

@@ -95,6 +95,15 @@ pub async fn put(lake: &Lake, rel: &str, bytes: Bytes) -> Result<()> {
     Ok(())
 }
 
+/// The whole object at `rel` under the lake root, or None when there is none.
+pub async fn get_optional(lake: &Lake, rel: &str) -> Result<Option<Bytes>> {
+    match lake.store.get(&lake.path(rel)).await {
+        Ok(got) => Ok(Some(got.bytes().await?)),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Encodes `rows` of table `T` as `T/date=D/{stem}.parquet`, one file per
 /// date. Returns (relative path, file bytes) pairs; CPU only, no I/O.
 pub fn encode_table<T: Table>(rows: Vec<T>, stem: &str) -> Result<Vec<(String, Bytes)>> {

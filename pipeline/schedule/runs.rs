@@ -2,7 +2,6 @@
 //! (`_schedules/NAME.json` in the lake); and per job or export run, a row
 //! of the `job_runs` table.
 
-use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
 use super::Result;
@@ -23,18 +22,14 @@ fn path(schedule: &str) -> String {
 
 /// The saved state of `schedule`, or a fresh one.
 pub async fn load(lake: &Lake, schedule: &str) -> Result<State> {
-    match lake.store.get(&lake.path(&path(schedule))).await {
-        Ok(got) => {
-            let bytes = got.bytes().await.map_err(crate::lake::Error::from)?;
-            serde_json::from_slice(&bytes).map_err(|e| super::Error::Config {
-                origin: path(schedule),
-                why: format!(
-                    "unreadable schedule state ({e}); delete it and the schedule starts from the next slot"
-                ),
-            })
-        }
-        Err(object_store::Error::NotFound { .. }) => Ok(State::default()),
-        Err(e) => Err(crate::lake::Error::from(e).into()),
+    match crate::lake::parquet_io::get_optional(lake, &path(schedule)).await? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| super::Error::Config {
+            origin: path(schedule),
+            why: format!(
+                "unreadable schedule state ({e}); delete it and the schedule starts from the next slot"
+            ),
+        }),
+        None => Ok(State::default()),
     }
 }
 

@@ -135,25 +135,11 @@ pub fn load(dir: Option<&str>) -> Result<Vec<Schedule>> {
         all.insert(s.name.clone(), s);
     }
     if let Some(dir) = dir {
-        let entries = std::fs::read_dir(dir).map_err(|e| Error::Config {
-            origin: format!("[schedules] dir = {dir:?}"),
-            why: format!("{e}; point it at a folder of NAME.toml schedule files"),
+        let files = crate::config::toml_files(dir, "schedule").map_err(|e| Error::Config {
+            origin: "[schedules] dir".into(),
+            why: e.to_string(),
         })?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let origin = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
-                origin: origin.clone(),
-                why: e.to_string(),
-            })?;
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        for (name, origin, text) in files {
             let s = parse(&name, &origin, &text, &known)?;
             all.insert(s.name.clone(), s);
         }

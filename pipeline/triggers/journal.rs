@@ -5,7 +5,6 @@
 //! does not repeat them, however long after Stripe's own 24-hour memory of
 //! idempotency keys.
 
-use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Digest;
@@ -37,22 +36,19 @@ fn path(trigger: &str, key: &str) -> String {
 
 /// The entry for `key`, if the action ended before.
 pub async fn get(lake: &Lake, trigger: &str, key: &str) -> Result<Option<Entry>> {
-    match lake.store.get(&lake.path(&path(trigger, key))).await {
-        Ok(got) => {
-            let bytes = got.bytes().await.map_err(crate::lake::Error::from)?;
-            match serde_json::from_slice::<Entry>(&bytes) {
-                Ok(e) if e.key == key => Ok(Some(e)),
-                Ok(_) => Ok(None),
-                Err(e) => Err(super::Error::Config {
-                    origin: path(trigger, key),
-                    why: format!(
-                        "unreadable journal entry ({e}); delete it to let the action run again (its idempotency key still stops Stripe from repeating it for 24 hours)"
-                    ),
-                }),
-            }
-        }
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(crate::lake::Error::from(e).into()),
+    let Some(bytes) = crate::lake::parquet_io::get_optional(lake, &path(trigger, key)).await?
+    else {
+        return Ok(None);
+    };
+    match serde_json::from_slice::<Entry>(&bytes) {
+        Ok(e) if e.key == key => Ok(Some(e)),
+        Ok(_) => Ok(None),
+        Err(e) => Err(super::Error::Config {
+            origin: path(trigger, key),
+            why: format!(
+                "unreadable journal entry ({e}); delete it to let the action run again (its idempotency key still stops Stripe from repeating it for 24 hours)"
+            ),
+        }),
     }
 }
 
