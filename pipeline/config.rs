@@ -46,6 +46,8 @@ pub struct Settings {
     pub triggers: crate::triggers::TriggerSettings,
     /// `[schedules]`: scheduled jobs and exports.
     pub schedules: crate::schedule::ScheduleSettings,
+    /// `[dashboards]`: the dashboards `settle serve` serves.
+    pub dashboards: crate::dashboards::DashboardSettings,
     /// `[sheets]`: Google Sheets exports.
     pub sheets: crate::exports::sheets::SheetsSettings,
     /// `[carriers.NAME]`: each carrier's format, store, secrets and mappings.

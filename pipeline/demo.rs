@@ -162,6 +162,7 @@ pub async fn run(lake: &Lake, cfg: &DemoConfig) -> Result<String, Error> {
     out += &format!(
         "  settle sql --lake {lake_arg}        # interactive; \\d lists the schemas raw, lake and reports\n\
          \x20 settle alerts run --lake {lake_arg}  # evaluate the alert rules once\n\
+         \x20 settle serve --lake {lake_arg}      # dashboards at http://127.0.0.1:8088/dashboards\n\
          \x20 SETTLE__SQL__USERS__FINANCE=pw settle serve --lake {lake_arg} --pg-listen 127.0.0.1:5433  # then: psql -h 127.0.0.1 -p 5433 -U finance\n"
     );
     Ok(out)

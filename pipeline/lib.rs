@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod bench;
 pub mod bus;
 pub mod config;
+pub mod dashboards;
 pub mod demo;
 pub mod events;
 pub mod exports;

@@ -28,7 +28,7 @@ macro_rules! out {
 mod cli;
 
 use cli::args::*;
-use cli::bench::bench_lake;
+use cli::bench::{bench_dashboards, bench_lake};
 use cli::daemons::{bus_for, ingest_daemon, parse_since, serve_daemon};
 
 #[global_allocator]
@@ -287,6 +287,12 @@ async fn run() -> Result<()> {
             let lake = open()?;
             out!("{}", cli::alerts::run(&lake, &settings, &names, at).await?);
         }
+        Command::Dashboards { command } => {
+            out!(
+                "{}",
+                cli::dashboards::command(command, &settings, open).await?
+            );
+        }
         Command::Triggers { command } => {
             out!(
                 "{}",
@@ -499,6 +505,23 @@ async fn run() -> Result<()> {
                     no_peer,
                 },
         } => bench_lake(events, &dir, reuse, no_peer).await?,
+        Command::Bench {
+            command:
+                BenchCommand::Dashboards {
+                    dir,
+                    reuse,
+                    runs,
+                    threads,
+                    no_peer,
+                },
+        } => {
+            let cfg = settle::bench::dashboards::Config {
+                runs,
+                threads,
+                no_peer,
+            };
+            out!("{}", bench_dashboards(&settings, &dir, reuse, &cfg).await?);
+        }
         Command::Schemas { out } => {
             std::fs::create_dir_all(&out)?;
             for (name, v) in settle::lake::contracts::all() {

@@ -8,7 +8,8 @@
 #     127.0.0.1:19093 sqlite storage: correct end offsets, for the tests that
 #       read them; its fetches slow to a crawl on topics of 100k+ events.
 #   S3: moto_server on 127.0.0.1:5000 (PyPI moto[server])
-#   Python peers: duckdb, polars, jsonschema (PyPI)
+#   Python peers: duckdb, polars, jsonschema, openpyxl and playwright (PyPI;
+#     playwright drives Debian's chromium, which .ci/run installs with apt)
 #   Stripe: localstripe (PyPI); tests start their own instance on a free
 #     loopback port through tests/peers/localstripe_server.py
 set -euo pipefail
@@ -21,8 +22,8 @@ sqlite_port=${SETTLE_TEST_KAFKA_SQLITE_PORT:-19093}
 export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
-  if ! python3 -c 'import duckdb, polars, jsonschema, moto.server, localstripe, aiosmtpd, openpyxl' 2>/dev/null; then
-    echo "installing Python peers, moto[server], localstripe, aiosmtpd and openpyxl from PyPI ..."
+  if ! python3 -c 'import duckdb, polars, jsonschema, moto.server, localstripe, aiosmtpd, openpyxl, playwright' 2>/dev/null; then
+    echo "installing Python peers, moto[server], localstripe, aiosmtpd, openpyxl and playwright from PyPI ..."
     python3 -m pip install --quiet --disable-pip-version-check \
       -r "$here/peers/requirements.txt"
   fi

@@ -2,6 +2,7 @@
 //! Parquet on one thread, beside DuckDB's read_json -> COPY TO parquet on the
 //! same file in the same run, printed as a ratio.
 
+pub mod dashboards;
 pub mod ingest;
 pub mod webhooks;
 
@@ -99,12 +100,23 @@ async fn flush(lake: &Lake, rows: &mut Rows, first: i64, last: i64) -> std::io::
 
 /// DuckDB's side, via python3. Returns seconds, or why it could not run.
 pub fn duckdb_side(file: &Path, out: &Path, threads: usize) -> Result<f64, String> {
+    let args = [
+        file.as_os_str(),
+        out.as_os_str(),
+        std::ffi::OsStr::new(&threads.to_string()),
+    ]
+    .map(|a| a.to_os_string());
+    python_peer(DUCKDB_PEER, &args)?["seconds"]
+        .as_f64()
+        .ok_or_else(|| "peer printed no seconds".into())
+}
+
+/// Runs a Python peer script with `args`; its last line of output is JSON.
+pub fn python_peer(script: &str, args: &[std::ffi::OsString]) -> Result<serde_json::Value, String> {
     let output = std::process::Command::new("python3")
         .arg("-c")
-        .arg(DUCKDB_PEER)
-        .arg(file)
-        .arg(out)
-        .arg(threads.to_string())
+        .arg(script)
+        .args(args)
         .output()
         .map_err(|e| format!("could not start python3: {e}"))?;
     if !output.status.success() {
@@ -115,9 +127,5 @@ pub fn duckdb_side(file: &Path, out: &Path, threads: usize) -> Result<f64, Strin
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last = stdout.lines().last().unwrap_or_default();
-    let v: serde_json::Value =
-        serde_json::from_str(last).map_err(|e| format!("peer printed {last:?}: {e}"))?;
-    v["seconds"]
-        .as_f64()
-        .ok_or_else(|| "peer printed no seconds".into())
+    serde_json::from_str(last).map_err(|e| format!("peer printed {last:?}: {e}"))
 }

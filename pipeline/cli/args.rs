@@ -90,6 +90,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
+    /// Render or list the dashboards (dashboards/*.toml).
+    Dashboards {
+        #[command(subcommand)]
+        command: DashboardsCommand,
+    },
     /// Run, list or try the event triggers (jobs/triggers/*.toml and [triggers] dir).
     Triggers {
         #[command(subcommand)]
@@ -175,6 +180,36 @@ pub(crate) enum JobsCommand {
         export: bool,
     },
     /// List jobs with their outputs and schedules, and the schedules.
+    List,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DashboardsCommand {
+    /// Write a dashboard as one self-contained HTML file (inline SVG charts,
+    /// no script, no network), e.g. to email it.
+    Render {
+        /// Dashboard name.
+        name: String,
+        /// The HTML file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// First day (YYYY-MM-DD) [default: 30 days before --to].
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (YYYY-MM-DD) [default: the lake's newest day].
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Only this store.
+        #[arg(long, default_value = "")]
+        store: String,
+        /// Only this carrier.
+        #[arg(long, default_value = "")]
+        carrier: String,
+        /// Only this currency (ISO code).
+        #[arg(long, default_value = "")]
+        currency: String,
+    },
+    /// List the dashboards and their panels.
     List,
 }
 
@@ -330,6 +365,26 @@ pub(crate) enum BenchCommand {
         /// Kafka bootstrap servers (default from [bus] brokers).
         #[arg(long)]
         brokers: Option<String>,
+    },
+    /// Every shipped dashboard's page over the demo lake (built in DIR/lake
+    /// by `settle demo` at its default size unless --reuse finds it), beside
+    /// DuckDB running the same panel queries on the same Parquet files.
+    Dashboards {
+        /// Work folder.
+        #[arg(long, default_value = "target/bench-dashboards")]
+        dir: PathBuf,
+        /// Reuse DIR/lake from an earlier run when it exists.
+        #[arg(long)]
+        reuse: bool,
+        /// Timed runs per dashboard (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// DuckDB threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Skip the DuckDB peer.
+        #[arg(long)]
+        no_peer: bool,
     },
     /// (Used by `bench ingest`.) Reads N events of every partition of a topic
     /// with a bare rdkafka consumer and prints {"events", "seconds"}: the

@@ -48,3 +48,36 @@ pub(crate) async fn bench_lake(
     }
     Ok(())
 }
+
+/// `settle bench dashboards`: the demo lake (built unless reused), then the
+/// figures.
+pub(crate) async fn bench_dashboards(
+    settings: &settle::config::Settings,
+    dir: &std::path::Path,
+    reuse: bool,
+    cfg: &settle::bench::dashboards::Config,
+) -> Result<String> {
+    let lake_dir = dir.join("lake");
+    let lake_str = lake_dir.to_str().context("utf-8 path")?.to_string();
+    if !(reuse && lake_dir.exists()) {
+        let _ = std::fs::remove_dir_all(&lake_dir);
+        std::fs::create_dir_all(&lake_dir)?;
+        outln!("building the demo lake in {lake_str} (settle demo, default size) ...");
+        let demo = settle::demo::DemoConfig {
+            generate: settle::generate::Config {
+                orders: 20_000,
+                days: 90,
+                seed: 42,
+                overdue_days: settle::jobs::spec::overdue_days(),
+            },
+            partitions: settings.bus.partitions,
+            max_rows: settings.ingest.max_rows,
+            progress: true,
+        };
+        settle::demo::run(&Lake::open(&lake_str)?, &demo).await?;
+    }
+    let rows = settle::bench::dashboards::run(&lake_str, cfg)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok(settle::bench::dashboards::render(&rows))
+}

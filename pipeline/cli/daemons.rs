@@ -80,12 +80,14 @@ pub(crate) async fn serve_daemon(
         && pg_listen.is_empty()
         && !settings.alerts.enabled
         && !settings.schedules.enabled
+        && !settings.dashboards.enabled
     {
         bail!(
             "settle serve has nothing to serve: webhooks need Kafka ([bus] brokers or \
              SETTLE__BUS__BROKERS=host:port; they are acknowledged only once the bus has them), \
-             the Postgres endpoint needs --pg-listen ADDR or [sql] pg_listen, and alerts and \
-             schedules are off ([alerts] enabled = false, [schedules] enabled = false)"
+             the Postgres endpoint needs --pg-listen ADDR or [sql] pg_listen, and alerts, \
+             schedules and dashboards are off ([alerts] enabled = false, [schedules] enabled = \
+             false, [dashboards] enabled = false)"
         );
     }
     let mut tasks = tokio::task::JoinSet::new();
@@ -146,16 +148,42 @@ pub(crate) async fn serve_daemon(
                 .map_err(|e| std::io::Error::other(e.to_string()))
         });
     }
+    // One HTTP listener for the webhooks (with Kafka) and the dashboards.
+    let mut http: Option<axum::Router> = None;
+    let mut serving = Vec::new();
     match kafka {
         Some(kafka) => {
-            let (listener, intake) = intake(settings, kafka, listen).await?;
-            tasks.spawn(settle::intake::serve::serve(
-                listener,
-                intake,
-                shutdown.clone(),
-            ));
+            let intake = intake(settings, kafka).await?;
+            serving.extend(intake.enabled_routes());
+            http = Some(settle::intake::serve::router(intake));
         }
         None => tracing::info!("webhook intake is off: no [bus] brokers configured"),
+    }
+    if settings.dashboards.enabled {
+        use settle::dashboards::web::{Web, router};
+        let web = Web::new(
+            open_lake()?,
+            settings.dashboards.clone(),
+            settings.sql.query_timeout(),
+        );
+        let routes = router(Arc::new(web));
+        http = Some(match http {
+            Some(h) => h.merge(routes),
+            None => routes,
+        });
+        serving.push("/dashboards".to_string());
+    }
+    if let Some(app) = http {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}; pick a free address with --listen"))?;
+        tracing::info!(listen = %listener.local_addr()?, routes = ?serving, "serving HTTP");
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        });
     }
     cancel_on_signals(shutdown.clone());
     while let Some(done) = tasks.join_next().await {
@@ -207,12 +235,11 @@ async fn alert_loop(
     }
 }
 
-/// The webhook intake's listener and routes.
+/// The webhook intake.
 async fn intake(
     settings: &Settings,
     mut kafka: settle::bus::kafka::KafkaConfig,
-    listen: &str,
-) -> Result<(tokio::net::TcpListener, Arc<settle::intake::serve::Intake>)> {
+) -> Result<Arc<settle::intake::serve::Intake>> {
     use settle::intake::serve::Intake;
     // librdkafka fails a message it could not deliver in time, so a request
     // answered 503 never reaches the bus later.
@@ -244,17 +271,12 @@ async fn intake(
         settings.intake.clone(),
         settings.carriers.clone(),
     ));
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}; pick a free address with --listen"))?;
-    let routes = intake.enabled_routes();
-    if routes.is_empty() {
+    if intake.enabled_routes().is_empty() {
         tracing::warn!(
             "no webhook secret is configured: every webhook route answers 404; see [intake] in the README"
         );
     }
-    tracing::info!(listen = %listener.local_addr()?, routes = ?routes, "serving webhooks");
-    Ok((listener, intake))
+    Ok(intake)
 }
 
 /// Kafka when brokers are configured, else the in-process bus starting at the

@@ -4,14 +4,14 @@
 //! from minor units with the row's currency exponent; times are UTC.
 
 mod cells;
-mod csv;
+pub mod csv;
 pub mod sheets;
 mod xlsx;
 
 use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
-pub use self::cells::{Cell, MoneyColumn, rows_of};
+pub use self::cells::{Cell, MoneyColumn, cell, rows_of};
 use crate::lake::Lake;
 
 /// File formats.

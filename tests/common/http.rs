@@ -35,6 +35,36 @@ impl Reply {
     }
 }
 
+/// `settle serve --lake LAKE FLAG 127.0.0.1:PORT` (a free port) without a
+/// bus or schedules (no scheduled job may change the lake under a test),
+/// with `env` on top; its log in LAKE/serve-NAME-PORT.log.
+pub fn settle_serve(
+    lake: &std::path::Path,
+    flag: &str,
+    name: &str,
+    env: &[(&str, &str)],
+) -> Server {
+    let port = free_port();
+    let log = std::fs::File::create(lake.join(format!("serve-{name}-{port}.log"))).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_settle"));
+    cmd.args(["serve", "--lake", lake.to_str().unwrap()])
+        .args([flag, &format!("127.0.0.1:{port}")])
+        .env_remove("SETTLE__BUS__BROKERS")
+        .env("SETTLE__SCHEDULES__ENABLED", "false")
+        .env("SETTLE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let server = Server {
+        child: cmd.spawn().unwrap(),
+        port,
+    };
+    wait_listening(port, &format!("settle serve {flag}"));
+    server
+}
+
 /// Sends one request to `addr` and reads the whole reply.
 pub fn request(
     addr: &str,

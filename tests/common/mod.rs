@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod dashboards;
 pub mod http;
 pub mod intake;
 pub mod pg;

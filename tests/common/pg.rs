@@ -1,9 +1,9 @@
 //! `settle serve --pg-listen` in a child process over a lake, and the real
 //! clients: psql and tokio-postgres.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use super::http::{Server, free_port, wait_listening};
+use super::http::{Server, settle_serve};
 
 /// The user and password every endpoint in the tests has.
 pub const USER: &str = "finance";
@@ -13,25 +13,12 @@ pub const PASSWORD: &str = "c0d-recon-S3cret";
 /// `settle serve` with only the Postgres endpoint on a free port, over
 /// `lake`, with extra `SETTLE__…` settings.
 pub fn serve(lake: &std::path::Path, env: &[(&str, &str)]) -> Server {
-    let port = free_port();
-    let log = std::fs::File::create(lake.join(format!("serve-pg-{port}.log"))).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_settle"));
-    cmd.args(["serve", "--lake", lake.to_str().unwrap()])
-        .args(["--pg-listen", &format!("127.0.0.1:{port}")])
-        .env_remove("SETTLE__BUS__BROKERS")
-        .env("SETTLE__SQL__USERS__FINANCE", PASSWORD)
-        // Only the endpoint: no scheduled job may change the lake under a test.
-        .env("SETTLE__SCHEDULES__ENABLED", "false")
-        .env("SETTLE_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let server = Server { child, port };
-    wait_listening(port, "settle serve --pg-listen");
-    server
+    let mut all = vec![
+        ("SETTLE__SQL__USERS__FINANCE", PASSWORD),
+        ("SETTLE__DASHBOARDS__ENABLED", "false"),
+    ];
+    all.extend_from_slice(env);
+    settle_serve(lake, "--pg-listen", "pg", &all)
 }
 
 /// psql, unaligned and tuples-only, with `password` (None: no password at all).
