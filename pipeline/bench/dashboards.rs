@@ -34,12 +34,14 @@ pub struct Row {
     pub name: String,
     /// Panels.
     pub panels: usize,
-    /// Rows all panels returned.
-    pub rows: usize,
+    /// Rows each panel returned.
+    pub rows: Vec<usize>,
     /// Settle's seconds per run.
     pub settle: Vec<f64>,
     /// DuckDB's seconds per run, or why it could not run.
     pub duckdb: Result<Vec<f64>, String>,
+    /// Rows DuckDB's runs of the panel queries returned.
+    pub duckdb_rows: Vec<usize>,
 }
 
 /// Times every dashboard over `lake` (a folder).
@@ -56,7 +58,7 @@ pub async fn run(lake_dir: &str, cfg: &Config) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for d in all()? {
         let mut times = Vec::with_capacity(cfg.runs);
-        let mut counted = 0;
+        let mut counted = Vec::new();
         for i in 0..=cfg.runs {
             let started = Instant::now();
             let (_, panels) = web.page(&d.name, &qs).await?;
@@ -66,7 +68,7 @@ pub async fn run(lake_dir: &str, cfg: &Config) -> Result<Vec<Row>, String> {
             if i > 0 {
                 times.push(started.elapsed().as_secs_f64());
             }
-            counted = panels.iter().map(|p| p.rows).sum();
+            counted = panels.iter().map(|p| p.rows).collect();
         }
         rows.push(Row {
             name: d.name.clone(),
@@ -74,6 +76,7 @@ pub async fn run(lake_dir: &str, cfg: &Config) -> Result<Vec<Row>, String> {
             rows: counted,
             settle: times,
             duckdb: Err("not run".into()),
+            duckdb_rows: Vec::new(),
         });
     }
     if !cfg.no_peer {
@@ -87,6 +90,15 @@ pub async fn run(lake_dir: &str, cfg: &Config) -> Result<Vec<Row>, String> {
                 (None, Some(e)) => Err(e.to_string()),
                 (None, None) => Err("the peer printed nothing for it".into()),
             };
+            r.duckdb_rows = peer["rows"][&r.name]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_u64())
+                        .map(|n| n as usize)
+                        .collect()
+                })
+                .unwrap_or_default();
         }
     }
     Ok(rows)
@@ -118,10 +130,16 @@ fn duckdb_side(
         .partition(|t| outputs.contains(t));
     let mut dashboards = Vec::new();
     for d in all()? {
-        let mut sqls = vec![query("filter_options")?];
+        // The panels first (their row counts are compared), then the rest.
+        let mut sqls: Vec<&str> = d
+            .panels
+            .iter()
+            .map(|p| query(&p.query))
+            .collect::<Result<_, _>>()?;
+        sqls.push(query("filter_options")?);
         for p in &d.panels {
-            sqls.push(query(&p.query)?);
-            if let Some(a) = &p.alerts {
+            // Settle draws no markers without alert_events; neither does the peer.
+            if let (Some(a), true) = (&p.alerts, lake.iter().any(|t| t == "alert_events")) {
                 sqls.push(query(a)?);
             }
         }
@@ -135,6 +153,7 @@ fn duckdb_side(
         "params": {
             "from": filters.from.to_string(), "to": filters.to.to_string(),
             "store": filters.store, "carrier": filters.carrier, "currency": filters.currency,
+            "prev_from": filters.prev_from().to_string(),
         },
         "runs": cfg.runs,
         "threads": cfg.threads,
@@ -158,8 +177,15 @@ fn median(v: &[f64]) -> f64 {
 /// The figures as a table.
 pub fn render(rows: &[Row]) -> String {
     let mut out = format!(
-        "{:<10} {:>6} {:>7} {:>12} {:>12} {:>12} {:>14}  target < 1000 ms\n",
-        "dashboard", "panels", "rows", "settle p50", "settle max", "duckdb p50", "settle/duckdb"
+        "{:<10} {:>6} {:>7} {:>12} {:>12} {:>12} {:>14} {:>10}  target < 1000 ms\n",
+        "dashboard",
+        "panels",
+        "rows",
+        "settle p50",
+        "settle max",
+        "duckdb p50",
+        "settle/duckdb",
+        "same rows"
     );
     for r in rows {
         let (p50, max) = (
@@ -174,15 +200,26 @@ pub fn render(rows: &[Row]) -> String {
             Ok(_) => ("-".into(), "-".into()),
             Err(e) => (format!("({e})"), "-".into()),
         };
+        let same = match &r.duckdb {
+            Ok(_) if r.duckdb_rows.len() >= r.rows.len() => {
+                if r.duckdb_rows[..r.rows.len()] == r.rows[..] {
+                    "yes"
+                } else {
+                    "NO"
+                }
+            }
+            _ => "-",
+        };
         out += &format!(
-            "{:<10} {:>6} {:>7} {:>9.1} ms {:>9.1} ms {:>12} {:>14}  {}\n",
+            "{:<10} {:>6} {:>7} {:>9.1} ms {:>9.1} ms {:>12} {:>14} {:>10}  {}\n",
             r.name,
             r.panels,
-            r.rows,
+            r.rows.iter().sum::<usize>(),
             p50,
             max,
             peer,
             ratio,
+            same,
             if max < 1000.0 { "ok" } else { "OVER" }
         );
     }

@@ -198,6 +198,21 @@ mod tests {
     }
 
     #[test]
+    fn the_previous_period_has_the_same_length_and_ends_the_day_before() {
+        let day = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let f = Filters {
+            from: day(1, 10),
+            to: day(1, 19),
+            store: String::new(),
+            carrier: String::new(),
+            currency: String::new(),
+        };
+        assert_eq!(f.prev_from(), day(1, 10) - chrono::Days::new(10));
+        let one = Filters { to: f.from, ..f };
+        assert_eq!(one.prev_from(), day(1, 9));
+    }
+
+    #[test]
     fn the_query_string_round_trips() {
         let f = Filters {
             from: chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),

@@ -52,7 +52,7 @@ pub async fn load(ctx: &SessionContext, panel: &Panel, filters: &Filters) -> Res
 }
 
 /// Runs the query `name` (`sql`), with the filters as `$from`, `$to`,
-/// `$store`, `$carrier` and `$currency` when given.
+/// `$store`, `$carrier`, `$currency` and `$prev_from` when given.
 pub async fn run(
     ctx: &SessionContext,
     name: &str,
@@ -69,6 +69,7 @@ pub async fn run(
             ("store", text(&f.store)),
             ("carrier", text(&f.carrier)),
             ("currency", text(&f.currency)),
+            ("prev_from", text(&f.prev_from().to_string())),
         ];
         df = df.with_param_values(params).map_err(err)?;
     }

@@ -150,7 +150,7 @@ pub struct Dashboard {
 }
 
 /// The filters every panel's query receives (`$from`, `$to`, `$store`,
-/// `$carrier`, `$currency`; empty text means all).
+/// `$carrier`, `$currency`; empty text means all; and `$prev_from`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Filters {
     /// First day.
@@ -163,6 +163,14 @@ pub struct Filters {
     pub carrier: String,
     /// Currency code or empty.
     pub currency: String,
+}
+
+impl Filters {
+    /// The first day of the period of the same length just before this one
+    /// (`$prev_from`; it ends the day before `from`).
+    pub fn prev_from(&self) -> chrono::NaiveDate {
+        self.from - (self.to - self.from) - chrono::Duration::days(1)
+    }
 }
 
 /// The SQL of a panel query.

@@ -1,15 +1,12 @@
 -- dashboards/payment_success_total: the success rate over the chosen days
--- (value) and over as many days just before (previous). Filters: $from,
--- $to, $store.
-WITH span AS (
-  SELECT CAST($from AS DATE) AS f, CAST($to AS DATE) AS t
-),
-rated AS (
-  SELECT CASE WHEN CAST(p.hour AS DATE) BETWEEN s.f AND s.t THEN 'cur' ELSE 'prev' END AS period,
-         p.succeeded, p.attempts
-  FROM reports.payment_success p CROSS JOIN span s
-  WHERE ($store = '' OR p.store_id = $store)
-    AND CAST(p.hour AS DATE) BETWEEN s.f - (s.t - s.f) - INTERVAL '1' DAY AND s.t
+-- (value) and over as many days just before them (previous, from
+-- $prev_from). Filters: $from, $to, $prev_from, $store.
+WITH rated AS (
+  SELECT CASE WHEN CAST(hour AS DATE) >= CAST($from AS DATE) THEN 'cur' ELSE 'prev' END AS period,
+         succeeded, attempts
+  FROM reports.payment_success
+  WHERE ($store = '' OR store_id = $store)
+    AND CAST(hour AS DATE) BETWEEN CAST($prev_from AS DATE) AND CAST($to AS DATE)
 )
 SELECT
   CAST(SUM(CASE WHEN period = 'cur' THEN succeeded END) AS DOUBLE)

@@ -4,7 +4,8 @@ values, timed per dashboard like Settle's side (a fresh connection and views
 each run, as a served page opens a fresh session over the lake).
 
 Usage: python3 -c SCRIPT SPEC.json; prints one JSON line:
-{"dashboards": {NAME: [seconds per run]}, "errors": {NAME: why}}
+{"dashboards": {NAME: [seconds per run]}, "rows": {NAME: [rows per query]},
+ "errors": {NAME: why}}
 SPEC: {"lake": DIR, "schemas": {"reports": [TABLE...], "lake": [...]},
        "views": [[NAME, SQL]], "dashboards": [[NAME, [SQL...]]],
        "params": {NAME: VALUE}, "runs": N, "threads": N}
@@ -66,18 +67,18 @@ def run(con, sql, params):
 
 def main():
     spec = json.load(open(sys.argv[1]))
-    out = {"dashboards": {}, "errors": {}}
+    out = {"dashboards": {}, "rows": {}, "errors": {}}
     for name, queries in spec["dashboards"]:
         times = []
         try:
             for _ in range(spec["runs"] + 1):
                 started = time.perf_counter()
                 con = connect(spec)
-                for sql in queries:
-                    run(con, sql, spec["params"])
+                counts = [len(run(con, sql, spec["params"])) for sql in queries]
                 con.close()
                 times.append(time.perf_counter() - started)
             out["dashboards"][name] = times[1:]  # the first run warms the OS cache
+            out["rows"][name] = counts
         except Exception as e:  # noqa: BLE001: reported, not hidden
             out["errors"][name] = str(e).splitlines()[0]
     print(json.dumps(out))
