@@ -241,4 +241,38 @@ async fn served_pages_have_filters_csv_downloads_and_alert_markers() {
     );
     assert_eq!(backwards.status, 400);
     assert_eq!(get(&server, "/dashboards/revenue/csv/9").status, 404);
+    drop(server);
+
+    // With users configured (the Postgres endpoint's), every route asks for one.
+    let guarded = common::dashboards::serve(dir.path(), &[("SETTLE__SQL__USERS__FINANCE", "pw-1")]);
+    for path in [
+        "/dashboards",
+        "/dashboards/payments",
+        "/dashboards/revenue/csv/1",
+    ] {
+        let r = get(&guarded, path);
+        assert_eq!(r.status, 401, "{path}");
+        assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
+    }
+    let basic = |user_pw: &str| {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(user_pw)
+        )
+    };
+    let with = |auth: &str| {
+        common::http::request(
+            &guarded.addr(),
+            "GET",
+            "/dashboards/payments",
+            &[("Authorization", auth)],
+            b"",
+        )
+        .unwrap()
+        .status
+    };
+    assert_eq!(with(&basic("finance:wrong")), 401);
+    assert_eq!(with(&basic("nobody:pw-1")), 401);
+    assert_eq!(with(&basic("finance:pw-1")), 200);
 }

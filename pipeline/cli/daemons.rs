@@ -165,7 +165,8 @@ pub(crate) async fn serve_daemon(
             open_lake()?,
             settings.dashboards.clone(),
             settings.sql.query_timeout(),
-        );
+        )
+        .with_users(settings.sql.users.clone());
         let routes = router(Arc::new(web));
         http = Some(match http {
             Some(h) => h.merge(routes),

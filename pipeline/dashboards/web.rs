@@ -1,13 +1,18 @@
 //! The dashboards in `settle serve`: `/dashboards` lists them,
 //! `/dashboards/NAME?from=&to=&store=&carrier=&currency=` draws one over
 //! the freshest lake, `/dashboards/NAME/csv/N?…` downloads panel N's rows.
+//! With users configured (`[sql.users]`, the Postgres endpoint's), every
+//! route asks for one of them (HTTP Basic; put TLS in front off loopback).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use base64::Engine as _;
+
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use datafusion::prelude::SessionContext;
@@ -17,12 +22,14 @@ use super::page::{CSP, Live, RenderedPanel, render_page};
 use super::svg::esc;
 use super::{Dashboard, DashboardSettings, Filters, all, data, get as dashboard};
 use crate::lake::Lake;
+use crate::sources::secret::Secret;
 
 /// What the routes share.
 pub struct Web {
     lake: Lake,
     settings: DashboardSettings,
     query_timeout: Option<std::time::Duration>,
+    users: BTreeMap<String, Secret>,
 }
 
 impl Web {
@@ -36,6 +43,44 @@ impl Web {
             lake,
             settings,
             query_timeout,
+            users: BTreeMap::new(),
+        }
+    }
+
+    /// Only these users (name = password) may see the dashboards.
+    pub fn with_users(mut self, users: BTreeMap<String, Secret>) -> Self {
+        self.users = users;
+        self
+    }
+
+    /// Whether the request names a configured user and its password (always
+    /// when none is configured).
+    fn authorize(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        if self.users.is_empty() {
+            return Ok(());
+        }
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
+            .and_then(|b| String::from_utf8(b).ok());
+        let ok = given
+            .as_deref()
+            .and_then(|g| g.split_once(':'))
+            .is_some_and(|(user, pw)| {
+                self.users
+                    .get(user)
+                    .is_some_and(|secret| secret.matches_token(pw))
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err(Refusal::Unauthorized)
         }
     }
 
@@ -81,6 +126,7 @@ impl Web {
         self.live_page(name, Some(query.to_string()))
             .await
             .map_err(|r| match r {
+                Refusal::Unauthorized => "sign in".into(),
                 Refusal::NotFound(w) | Refusal::BadFilter(w) | Refusal::Lake(w) => w,
             })
     }
@@ -89,6 +135,7 @@ impl Web {
 /// Why a request got no dashboard.
 #[derive(Debug)]
 enum Refusal {
+    Unauthorized,
     NotFound(String),
     BadFilter(String),
     Lake(String),
@@ -97,6 +144,17 @@ enum Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let (status, what) = match self {
+            Refusal::Unauthorized => {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(
+                        header::WWW_AUTHENTICATE,
+                        "Basic realm=\"Settle dashboards\", charset=\"UTF-8\"",
+                    )],
+                    "sign in with a user from [sql.users]\n",
+                )
+                    .into_response();
+            }
             Refusal::NotFound(w) => (StatusCode::NOT_FOUND, w),
             Refusal::BadFilter(w) => (StatusCode::BAD_REQUEST, w),
             Refusal::Lake(w) => (
@@ -123,7 +181,10 @@ fn html_headers() -> [(header::HeaderName, &'static str); 3] {
     ]
 }
 
-async fn index() -> Response {
+async fn index(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
+    if let Err(r) = web.authorize(&headers) {
+        return r.into_response();
+    }
     let mut body = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dashboards · Settle</title>\
          <link rel=\"icon\" href=\"data:,\"><style>body{font:14px/1.5 system-ui,sans-serif;margin:24px}</style>\
@@ -149,9 +210,11 @@ async fn index() -> Response {
 
 async fn page(
     State(web): State<Arc<Web>>,
+    headers: HeaderMap,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Refusal> {
+    web.authorize(&headers)?;
     let (html, panels) = web.live_page(&name, query).await?;
     for p in panels.iter().filter(|p| p.error.is_some()) {
         tracing::warn!(dashboard = %name, panel = %p.title, error = ?p.error, "a panel's query failed");
@@ -161,9 +224,11 @@ async fn page(
 
 async fn csv(
     State(web): State<Arc<Web>>,
+    headers: HeaderMap,
     Path((name, panel)): Path<(String, usize)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Refusal> {
+    web.authorize(&headers)?;
     let (d, ctx, filters) = web.open(&name, query).await?;
     let Some(p) = panel.checked_sub(1).and_then(|i| d.panels.get(i)) else {
         return Err(Refusal::NotFound(format!(
