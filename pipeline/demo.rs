@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::bus::memory::MemoryBus;
 use crate::bus::{EventBus, Meta, Record, Topics};
@@ -80,19 +80,6 @@ pub async fn publish_history(
     Ok(n)
 }
 
-fn bar(len: u64, msg: &'static str, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::new(len).with_message(msg);
-    b.set_style(
-        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    b
-}
-
 /// Runs the demo on `lake` and returns the summary text.
 pub async fn run(lake: &Lake, cfg: &DemoConfig) -> Result<String, Error> {
     let started = Instant::now();
@@ -104,10 +91,10 @@ pub async fn run(lake: &Lake, cfg: &DemoConfig) -> Result<String, Error> {
         cfg.partitions,
         commit::next_offsets(lake).await?,
     ));
-    let b = bar(events as u64, "publish", cfg.progress);
+    let b = crate::output::progress(events as u64, "publish", cfg.progress);
     publish_history(&*bus, &topics, &history, &b).await?;
     b.finish();
-    let b = bar(events as u64, "lake", cfg.progress);
+    let b = crate::output::progress(events as u64, "lake", cfg.progress);
     let names: Vec<String> = Kind::ALL.iter().map(|k| topics.for_kind(*k)).collect();
     let drained = ingest::drain(
         bus,
@@ -119,7 +106,7 @@ pub async fn run(lake: &Lake, cfg: &DemoConfig) -> Result<String, Error> {
     .await?;
     b.finish();
     let jobs = spec::all()?;
-    let b = bar(jobs.len() as u64, "jobs", cfg.progress);
+    let b = crate::output::progress(jobs.len() as u64, "jobs", cfg.progress);
     let runs = crate::jobs::run::run(lake, &jobs, &Options::default()).await?;
     b.inc(jobs.len() as u64);
     b.finish();

@@ -459,6 +459,7 @@ async fn run() -> Result<()> {
                     body_bytes,
                     brokers,
                     settings: sets,
+                    rounds,
                 },
         } => {
             let Some(brokers) = brokers.or_else(|| settings.bus.kafka().map(|k| k.brokers)) else {
@@ -477,6 +478,7 @@ async fn run() -> Result<()> {
                             .with_context(|| format!("--set {s:?}: write KEY=VALUE"))
                     })
                     .collect::<Result<_>>()?,
+                rounds: rounds.max(1),
             };
             let sides = settle::bench::webhooks::run(&cfg)
                 .await

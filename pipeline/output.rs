@@ -88,3 +88,18 @@ pub fn write(
     }
     Ok(())
 }
+
+/// A progress bar of `len` steps labelled `msg` on standard error (drawn only
+/// on a terminal), or a hidden one when `show` is false.
+pub fn progress(len: u64, msg: &'static str, show: bool) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(len).with_message(msg);
+    b.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    b
+}

@@ -55,6 +55,25 @@ impl KafkaConfig {
         self.with_options(CONSUMER_ONLY)
     }
 
+    /// The settings of Settle's producer: idempotent unless configured
+    /// otherwise, acks=all, Java-compatible key partitioning, the ack timeout
+    /// as the message timeout, and a 5 ms linger unless `linger.ms` is set.
+    pub fn producer(&self) -> ClientConfig {
+        let mut c = self.client();
+        c.set("enable.idempotence", self.idempotent.to_string())
+            .set("acks", "all")
+            .set("partitioner", "murmur2_random")
+            .set(
+                "message.timeout.ms",
+                self.ack_timeout.as_millis().to_string(),
+            )
+            .set(
+                "linger.ms",
+                self.options.get("linger.ms").map_or("5", String::as_str),
+            );
+        c
+    }
+
     /// Like [`KafkaConfig::client`] for a consumer: producer-only settings
     /// (the intake's `linger.ms`, batching, compression) are left out, so
     /// librdkafka does not warn that the consumer ignores them.
@@ -143,18 +162,7 @@ impl KafkaBus {
     /// partitioning) and a group-less reader.
     pub fn new(config: KafkaConfig, topics: Topics) -> Result<Self> {
         let producer: FutureProducer = config
-            .client()
-            .set("enable.idempotence", config.idempotent.to_string())
-            .set("acks", "all")
-            .set("partitioner", "murmur2_random")
-            .set(
-                "message.timeout.ms",
-                config.ack_timeout.as_millis().to_string(),
-            )
-            .set(
-                "linger.ms",
-                config.options.get("linger.ms").map_or("5", String::as_str),
-            )
+            .producer()
             .create()
             .map_err(|e| kafka_err("creating the producer", e))?;
         let reader: BaseConsumer = config
@@ -246,50 +254,67 @@ impl KafkaBus {
     /// Produces `records` to `topic`, each with its own extra headers, and
     /// waits for every acknowledgement.
     async fn produce(&self, topic: &str, records: &[(&Record, Vec<(&str, String)>)]) -> Result<()> {
-        let received: Vec<String> = records
+        let failed = |e| kafka_err(&format!("producing to {topic}"), e);
+        if let [(r, extra)] = records {
+            // One event per webhook request: no futures list to allocate.
+            self.send_record(topic, r, extra)
+                .await
+                .map_err(|(e, _)| failed(e))?;
+            return Ok(());
+        }
+        let sends = records
             .iter()
-            .map(|(r, _)| r.meta.received_at.to_string())
-            .collect();
-        let sends = records.iter().zip(&received).map(|((r, extra), received)| {
-            let mut headers = OwnedHeaders::new_with_capacity(4 + extra.len())
-                .insert(Header {
-                    key: KIND,
-                    value: Some(r.meta.kind.name()),
-                })
-                .insert(Header {
-                    key: STORE,
-                    value: Some(r.meta.store_id.as_str()),
-                })
-                .insert(Header {
-                    key: ORIGIN,
-                    value: Some(r.meta.origin.as_str()),
-                })
-                .insert(Header {
-                    key: RECEIVED,
-                    value: Some(received.as_str()),
-                });
-            if let Some(why) = &r.meta.refusal {
-                headers = headers.insert(Header {
-                    key: REFUSAL,
-                    value: Some(why.as_str()),
-                });
-            }
-            for (key, value) in extra {
-                headers = headers.insert(Header {
-                    key,
-                    value: Some(value.as_str()),
-                });
-            }
-            let record = FutureRecord::to(topic)
-                .key(r.key.as_str())
-                .payload(r.payload.as_ref())
-                .headers(headers);
-            self.producer.send(record, self.config.ack_timeout)
-        });
+            .map(|(r, extra)| self.send_record(topic, r, extra));
         for result in futures::future::join_all(sends).await {
-            result.map_err(|(e, _)| kafka_err(&format!("producing to {topic}"), e))?;
+            result.map_err(|(e, _)| failed(e))?;
         }
         Ok(())
+    }
+
+    /// Enqueues one record with Settle's headers (and `extra`) and returns
+    /// its acknowledgement.
+    fn send_record<'a>(
+        &'a self,
+        topic: &'a str,
+        r: &'a Record,
+        extra: &[(&str, String)],
+    ) -> impl Future<Output = rdkafka::producer::future_producer::OwnedDeliveryResult> + use<'a>
+    {
+        let received = r.meta.received_at.to_string();
+        let mut headers = OwnedHeaders::new_with_capacity(5 + extra.len())
+            .insert(Header {
+                key: KIND,
+                value: Some(r.meta.kind.name()),
+            })
+            .insert(Header {
+                key: STORE,
+                value: Some(r.meta.store_id.as_str()),
+            })
+            .insert(Header {
+                key: ORIGIN,
+                value: Some(r.meta.origin.as_str()),
+            })
+            .insert(Header {
+                key: RECEIVED,
+                value: Some(received.as_str()),
+            });
+        if let Some(why) = &r.meta.refusal {
+            headers = headers.insert(Header {
+                key: REFUSAL,
+                value: Some(why.as_str()),
+            });
+        }
+        for (key, value) in extra {
+            headers = headers.insert(Header {
+                key,
+                value: Some(value.as_str()),
+            });
+        }
+        let record = FutureRecord::to(topic)
+            .key(r.key.as_str())
+            .payload(r.payload.as_ref())
+            .headers(headers);
+        self.producer.send(record, self.config.ack_timeout)
     }
 
     /// Produces one message that is not a Settle event (a command for

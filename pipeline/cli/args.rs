@@ -347,8 +347,9 @@ pub(crate) enum BenchCommand {
         dir: PathBuf,
     },
     /// Signed ~1.5 KB Stripe webhooks through `settle serve`'s route (signature
-    /// check + bus acknowledgement) beside a do-nothing axum handler in the
-    /// same process: requests/s, p50/p99 and the ratio (needs a broker).
+    /// check + bus acknowledgement) beside a do-nothing axum handler and an
+    /// axum handler that only awaits the broker's acknowledgement, in the same
+    /// process: requests/s, p50/p99, CPU per request and the ratios (needs a broker).
     Webhooks {
         /// Requests per side.
         #[arg(long, default_value_t = 20_000)]
@@ -365,6 +366,10 @@ pub(crate) enum BenchCommand {
         /// Kafka bootstrap servers (default from [bus] brokers).
         #[arg(long)]
         brokers: Option<String>,
+        /// Rounds: every side runs once per round, interleaved; each side's
+        /// median round is reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
     /// Every shipped dashboard's page over the demo lake (built in DIR/lake
     /// by `settle demo` at its default size unless --reuse finds it), beside

@@ -5,12 +5,17 @@
 //! past this (after a restart, or to another instance) changes no result.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+/// Ids are only remembered after their signature checked out, so a fast
+/// per-process-seeded hasher is enough (no sender can choose colliding ids
+/// without the secret).
+type Ids = HashSet<Arc<str>, foldhash::fast::RandomState>;
 
 /// A bounded set of ids, oldest evicted first.
 pub struct Dedupe {
     capacity: usize,
-    inner: Mutex<(HashSet<String>, VecDeque<String>)>,
+    inner: Mutex<(Ids, VecDeque<Arc<str>>)>,
 }
 
 impl Dedupe {
@@ -18,7 +23,7 @@ impl Dedupe {
     pub fn new(capacity: usize) -> Self {
         Dedupe {
             capacity,
-            inner: Mutex::new((HashSet::new(), VecDeque::new())),
+            inner: Mutex::new((Ids::default(), VecDeque::new())),
         }
     }
 
@@ -32,6 +37,7 @@ impl Dedupe {
         if self.capacity == 0 {
             return;
         }
+        let id: Arc<str> = id.into();
         let mut guard = self.inner.lock().expect("dedupe lock");
         let (set, order) = &mut *guard;
         if set.insert(id.clone()) {

@@ -122,12 +122,24 @@ impl Accepted {
     }
 }
 
+/// The body of a 200: `{"status", "id", "topic"[, "reason"]}`.
+#[derive(serde::Serialize)]
+struct AcceptedBody<'a> {
+    status: &'a str,
+    id: &'a str,
+    topic: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
 impl IntoResponse for Accepted {
     fn into_response(self) -> Response {
-        let mut body = json!({"status": self.status, "id": self.id, "topic": self.topic});
-        if let Some(r) = self.reason {
-            body["reason"] = json!(r);
-        }
-        (StatusCode::OK, Json(body)).into_response()
+        Json(AcceptedBody {
+            status: self.status,
+            id: &self.id,
+            topic: &self.topic,
+            reason: self.reason.as_deref(),
+        })
+        .into_response()
     }
 }
