@@ -91,14 +91,13 @@ impl Cpu {
 
     /// Puts the CPU used since `self` on `side`, per request.
     fn charge(self, side: &mut Side) {
-        let (Some(end), n) = (Cpu::now(), side.ok.max(1) as f64) else {
-            return;
-        };
-        let us = |s: f64| (s.max(0.0) * 1e6) / n;
+        let Some(end) = Cpu::now() else { return };
+        let per_request = |seconds: f64| seconds.max(0.0) * 1e6 / side.ok.max(1) as f64;
+        let own = end.process - self.process;
         side.cpu_us = Some((
-            us(end.process - self.process),
-            us((end.machine - self.machine) - (end.process - self.process)),
-            us(end.idle - self.idle),
+            per_request(own),
+            per_request(end.machine - self.machine - own),
+            per_request(end.idle - self.idle),
         ));
     }
 }
